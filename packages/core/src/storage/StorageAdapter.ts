@@ -42,8 +42,10 @@ export interface StorageAdapter {
   append(docId: DocId, update: Uint8Array, toOutbox: boolean): Promise<number>
   /**
    * Replaces every update of `docId` with a sequence number up to
-   * `throughSeq` by `snapshot` (which must contain them all). Updates
-   * appended after `throughSeq` stay.
+   * `throughSeq` by `snapshot` (which must contain them all). The snapshot
+   * takes the sequence number of the newest update it replaces, so `head`
+   * does not change; updates appended after `throughSeq` stay. Nothing
+   * happens when no update is at or below `throughSeq`.
    */
   compact(docId: DocId, snapshot: Uint8Array, throughSeq: number): Promise<void>
   /** Ids of every stored document. */
