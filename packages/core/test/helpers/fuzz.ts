@@ -28,6 +28,7 @@ export function fcParams<T>(numRuns: number, extra: fc.Parameters<T> = {}): fc.P
       if (details.failed) {
         throw new Error(
           `${fc.defaultReportMessage(details)}\nreplay with: SEED=${details.seed} pnpm -F @feedmesh/core test`,
+          { cause: details.errorInstance },
         )
       }
     },

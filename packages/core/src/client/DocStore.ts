@@ -1,0 +1,358 @@
+/**
+ * The documents a client has open. A document is opened on demand from
+ * storage and reference-counted: {@link DocStore.acquire} opens it (loads
+ * its log, applies it with the `storage` origin, reads and verifies its
+ * records), {@link DocStore.release} closes it when its last user lets go,
+ * once its pending writes are durable. Nothing keeps a document open that
+ * nobody uses.
+ *
+ * Every change is persisted. Yjs transaction origins tell where an update
+ * came from:
+ * - {@link Origins.Local}: this device wrote records ({@link DocStore.write});
+ *   the update is appended to the log AND the outbox in one step;
+ * - {@link Origins.Remote}: a relay delivered it; appended to the log only;
+ * - {@link Origins.Storage}: loaded from the log; not stored again.
+ *
+ * A document whose log grew past `compactAfter` updates is compacted into
+ * one snapshot. Changes of the visible records are reported to watchers
+ * synchronously for local writes (read-your-writes) and after signature
+ * verification for remote ones.
+ */
+import * as Y from 'yjs'
+import type { DocId } from '../docIds.js'
+import { ErrorCodes, FeedmeshError } from '../errors.js'
+import type { Identity } from '../Identity.js'
+import { type RecordWrite, writeRecords } from '../recordMap.js'
+import type { RecordVerifier, SignedRecord } from '../records.js'
+import type { StorageAdapter } from '../storage/StorageAdapter.js'
+import { DocReader } from './DocReader.js'
+import type { DropStats } from './DropStats.js'
+
+/** Transaction origins of the client, as a const object. */
+export const Origins = {
+  /** Records this device wrote. */
+  Local: 'feedmesh:local',
+  /** An update from a relay. */
+  Remote: 'feedmesh:remote',
+  /** An update loaded from storage. */
+  Storage: 'feedmesh:storage',
+} as const
+
+/** Options of a {@link DocStore}. */
+export interface DocStoreOptions {
+  /** Where documents are kept. */
+  storage: StorageAdapter
+  /** The identity local writes are signed with. */
+  identity: Identity
+  /** Signature verifier (cached). */
+  verifier: RecordVerifier
+  /** Dropped-record counters. */
+  drops: DropStats
+  /** Compact a document's log once it holds more than this many updates (default 50). */
+  compactAfter?: number
+}
+
+/** What a {@link DocStore} reports to the sync engine. */
+export interface DocStoreEvents {
+  /** A document finished opening. */
+  open(docId: DocId, doc: Y.Doc): void
+  /** A document closed. */
+  close(docId: DocId): void
+  /** A local update is durable in the log and the outbox under `seq`. */
+  local(docId: DocId, update: Uint8Array, seq: number): void
+}
+
+interface OpenDoc {
+  docId: DocId
+  doc: Y.Doc
+  refs: number
+  loaded: boolean
+  announced: boolean
+  reader?: DocReader
+  ready: Promise<void>
+  /** Pending appends, in order. */
+  writes: Promise<unknown>
+  logSize: number
+  lastSeq: number
+  compacting: boolean
+  watchers: Set<() => void>
+  verifying: boolean
+  reverify: boolean
+  early: Uint8Array[]
+}
+
+/** The refcounted set of open documents of one client. */
+export class DocStore {
+  readonly #storage: StorageAdapter
+  readonly #identity: Identity
+  readonly #verifier: RecordVerifier
+  readonly #drops: DropStats
+  readonly #compactAfter: number
+  readonly #docs = new Map<DocId, OpenDoc>()
+  readonly #closing = new Set<Promise<void>>()
+  readonly #listeners = new Set<Partial<DocStoreEvents>>()
+  #closed = false
+  /** How many snapshots were written. */
+  compactions = 0
+  /** The last storage failure, if any. */
+  lastStorageError: unknown
+
+  /** @param options storage, identity, verifier and counters */
+  constructor(options: DocStoreOptions) {
+    this.#storage = options.storage
+    this.#identity = options.identity
+    this.#verifier = options.verifier
+    this.#drops = options.drops
+    this.#compactAfter = options.compactAfter ?? 50
+  }
+
+  /** Number of open (or loading, or closing) documents. */
+  get openCount(): number {
+    return this.#docs.size
+  }
+
+  /** Ids of the documents that are open and loaded. */
+  openDocs(): { docId: DocId; doc: Y.Doc }[] {
+    return [...this.#docs.values()]
+      .filter((d) => d.loaded && d.refs > 0)
+      .map((d) => ({ docId: d.docId, doc: d.doc }))
+  }
+
+  /** Listens to open/close/local events; returns the unsubscribe function. */
+  on(listener: Partial<DocStoreEvents>): () => void {
+    this.#listeners.add(listener)
+    return () => this.#listeners.delete(listener)
+  }
+
+  /**
+   * Takes a reference to a document, opening it from storage when needed.
+   * The reference is taken at once; the promise resolves when the document
+   * is loaded and its records verified.
+   */
+  acquire(docId: DocId): Promise<void> {
+    if (this.#closed) return Promise.reject(closed())
+    const open = this.#docs.get(docId)
+    if (open !== undefined) {
+      open.refs++
+      return open.ready
+    }
+    const doc = new Y.Doc({ gc: false })
+    const entry: OpenDoc = {
+      docId,
+      doc,
+      refs: 1,
+      loaded: false,
+      announced: false,
+      ready: Promise.resolve(),
+      writes: Promise.resolve(),
+      logSize: 0,
+      lastSeq: 0,
+      compacting: false,
+      watchers: new Set(),
+      verifying: false,
+      reverify: false,
+      early: [],
+    }
+    this.#docs.set(docId, entry)
+    entry.ready = this.#load(entry)
+    return entry.ready
+  }
+
+  /** Drops a reference; the last one closes the document once its writes are durable. */
+  release(docId: DocId): void {
+    const entry = this.#docs.get(docId)
+    if (entry === undefined || entry.refs === 0) return
+    entry.refs--
+    if (entry.refs > 0) return
+    const closing = (async () => {
+      await entry.ready.catch(() => undefined)
+      await entry.writes.catch(() => undefined)
+      if (entry.refs > 0 || this.#docs.get(docId) !== entry) return
+      this.#docs.delete(docId)
+      entry.doc.destroy()
+      if (entry.announced) this.#emit('close', docId)
+    })()
+    this.#closing.add(closing)
+    void closing.finally(() => this.#closing.delete(closing))
+  }
+
+  /** The reader of a loaded document, or `undefined` while it is not open and loaded. */
+  reader(docId: DocId): DocReader | undefined {
+    const entry = this.#docs.get(docId)
+    return entry?.loaded === true ? entry.reader : undefined
+  }
+
+  /** True when the document is loaded and has no signature left to verify. */
+  isSettled(docId: DocId): boolean {
+    const entry = this.#docs.get(docId)
+    return entry?.loaded === true && entry.reader?.pending === false && !entry.verifying
+  }
+
+  /** Calls `watcher` whenever the visible records of `docId` change; returns the unwatch function. */
+  watch(docId: DocId, watcher: () => void): () => void {
+    const entry = this.#docs.get(docId)
+    if (entry === undefined) return () => undefined
+    entry.watchers.add(watcher)
+    return () => entry.watchers.delete(watcher)
+  }
+
+  /**
+   * Writes records into an open document as this client's identity, in one
+   * transaction, remembers their signatures (so they show at once) and
+   * notifies watchers before returning. `durable` resolves once the update
+   * is in the log and the outbox.
+   */
+  write(
+    docId: DocId,
+    writes: readonly RecordWrite[],
+    at: number,
+  ): { records: SignedRecord[]; durable: Promise<void> } {
+    const entry = this.#docs.get(docId)
+    if (entry === undefined || !entry.loaded || entry.refs === 0) {
+      throw new FeedmeshError(ErrorCodes.BadArgument, `document ${docId} is not open`)
+    }
+    const records = writeRecords(entry.doc, docId, this.#identity, writes, at, Origins.Local)
+    for (const record of records) this.#verifier.remember(record)
+    this.#changed(entry)
+    return { records, durable: entry.writes.then(() => undefined) }
+  }
+
+  /** Applies a relay's update: to the open document, or straight to storage when closed. */
+  applyRemote(docId: DocId, update: Uint8Array): Promise<void> {
+    const entry = this.#docs.get(docId)
+    if (entry === undefined) {
+      if (this.#closed) return Promise.resolve()
+      return this.#storage.append(docId, update, false).then(() => undefined)
+    }
+    if (!entry.loaded) {
+      entry.early.push(update)
+      return entry.ready
+    }
+    Y.applyUpdate(entry.doc, update, Origins.Remote)
+    return entry.writes.then(() => undefined)
+  }
+
+  /** Resolves once every pending close (and its writes) has finished. */
+  async settled(): Promise<void> {
+    while (this.#closing.size > 0) await Promise.all([...this.#closing])
+  }
+
+  /** Waits for every pending write, closes every document; later acquires reject. */
+  async close(): Promise<void> {
+    this.#closed = true
+    await Promise.all([...this.#docs.values()].map((e) => e.ready.catch(() => undefined)))
+    await Promise.all([...this.#docs.values()].map((e) => e.writes.catch(() => undefined)))
+    await this.settled()
+    for (const entry of this.#docs.values()) entry.doc.destroy()
+    this.#docs.clear()
+  }
+
+  async #load(entry: OpenDoc): Promise<void> {
+    const stored = await this.#storage.load(entry.docId)
+    const { doc } = entry
+    doc.transact(() => {
+      for (const update of stored.updates) Y.applyUpdate(doc, update)
+    }, Origins.Storage)
+    entry.logSize = stored.updates.length
+    entry.lastSeq = stored.head
+    doc.on('update', (update: Uint8Array, origin: unknown) => this.#onUpdate(entry, update, origin))
+    entry.reader = new DocReader(entry.docId, doc, this.#verifier, this.#drops)
+    for (const update of entry.early) Y.applyUpdate(doc, update, Origins.Remote)
+    entry.early = []
+    entry.reader.refresh()
+    await entry.reader.verifyPending()
+    entry.reader.refresh()
+    entry.loaded = true
+    if (entry.logSize > this.#compactAfter) this.#compact(entry)
+    if (entry.refs > 0) {
+      entry.announced = true
+      this.#emit('open', entry.docId, doc)
+    }
+  }
+
+  #onUpdate(entry: OpenDoc, update: Uint8Array, origin: unknown): void {
+    if (origin === Origins.Storage) return
+    const local = origin === Origins.Local
+    const append = this.#storage.append(entry.docId, update, local)
+    entry.writes = entry.writes.then(
+      () =>
+        append.then(
+          (seq) => {
+            entry.logSize++
+            if (seq > entry.lastSeq) entry.lastSeq = seq
+            if (local) this.#emit('local', entry.docId, update, seq)
+            if (entry.logSize > this.#compactAfter) this.#compact(entry)
+          },
+          (err: unknown) => {
+            this.lastStorageError = err
+            throw err
+          },
+        ),
+      () => append,
+    )
+    entry.writes.catch(() => undefined)
+    // Local writes are announced by write() once their signatures are remembered.
+    if (!local) this.#changed(entry)
+  }
+
+  /** Re-reads a document's records, notifies watchers, verifies what is new. */
+  #changed(entry: OpenDoc): void {
+    const reader = entry.reader
+    if (reader === undefined) return
+    if (reader.refresh()) this.#notify(entry)
+    if (reader.pending) void this.#verify(entry)
+  }
+
+  async #verify(entry: OpenDoc): Promise<void> {
+    if (entry.verifying) {
+      entry.reverify = true
+      return
+    }
+    entry.verifying = true
+    try {
+      do {
+        entry.reverify = false
+        await entry.reader?.verifyPending()
+        if (entry.reader?.refresh() === true) this.#notify(entry)
+      } while (entry.reverify || entry.reader?.pending === true)
+    } finally {
+      entry.verifying = false
+    }
+    this.#notify(entry)
+  }
+
+  #notify(entry: OpenDoc): void {
+    for (const watcher of [...entry.watchers]) watcher()
+  }
+
+  #compact(entry: OpenDoc): void {
+    if (entry.compacting) return
+    entry.compacting = true
+    const run = async () => {
+      const snapshot = Y.encodeStateAsUpdate(entry.doc)
+      const through = entry.lastSeq
+      await this.#storage.compact(entry.docId, snapshot, through)
+      this.compactions++
+      entry.logSize = 1
+    }
+    entry.writes = entry.writes
+      .then(run)
+      .catch((err: unknown) => {
+        this.lastStorageError = err
+      })
+      .finally(() => {
+        entry.compacting = false
+      })
+  }
+
+  #emit<K extends keyof DocStoreEvents>(event: K, ...args: Parameters<DocStoreEvents[K]>): void {
+    for (const listener of [...this.#listeners]) {
+      const fn = listener[event] as ((...a: Parameters<DocStoreEvents[K]>) => void) | undefined
+      fn?.(...args)
+    }
+  }
+}
+
+function closed(): FeedmeshError {
+  return new FeedmeshError(ErrorCodes.Closed, 'the client is closed')
+}
