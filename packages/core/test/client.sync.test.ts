@@ -3,10 +3,18 @@ import * as Y from 'yjs'
 import { FeedClient } from '../src/client/FeedClient.js'
 import { newId } from '../src/client/ids.js'
 import type { Timers } from '../src/client/SyncEngine.js'
-import { type DocId, monthOf, postsDocId, threadDocId, userDocId } from '../src/docIds.js'
+import {
+  type DocId,
+  monthOf,
+  postsDocId,
+  roomDocId,
+  threadDocId,
+  userDocId,
+} from '../src/docIds.js'
+import { checkUpdate } from '../src/guard.js'
 import { Identity } from '../src/Identity.js'
 import { keyOfRecord, recordsOf, writeRecords } from '../src/recordMap.js'
-import { RecordVerifier, signRecord } from '../src/records.js'
+import { RecordVerifier, type SignedRecord, signRecord } from '../src/records.js'
 import { MemoryStorage } from '../src/storage/MemoryStorage.js'
 import { MemoryRelay } from '../src/transport/MemoryRelay.js'
 import { MemoryTransport } from '../src/transport/MemoryTransport.js'
@@ -17,6 +25,7 @@ import type {
   TransportHandler,
   TransportState,
 } from '../src/transport/Transport.js'
+import { injectWrite } from './helpers/clientFixtures.js'
 
 const jan = Date.UTC(2026, 0, 10)
 const clients: FeedClient[] = []
@@ -334,5 +343,140 @@ describe('SyncEngine with a fake transport', () => {
     expect(posts.current.posts.map((p) => p.ref)).toEqual([ref])
     expect(c.stats().dropped).toMatchObject({ permission: 1, signature: 1 })
     expect(seen.every((n) => n === 1)).toBe(true)
+  })
+})
+
+/** A verifier whose checks wait until released (native verification takes its time). */
+class GatedVerifier extends RecordVerifier {
+  #gate: Promise<void> | null = null
+  #open: () => void = () => undefined
+  hold(): void {
+    this.#gate = new Promise((resolve) => {
+      this.#open = resolve
+    })
+  }
+  release(): void {
+    this.#gate = null
+    this.#open()
+  }
+  override async verify(record: SignedRecord): Promise<boolean> {
+    const gate = this.#gate
+    if (gate !== null) await gate
+    return super.verify(record)
+  }
+}
+
+const turns = async (n: number) => {
+  for (let i = 0; i < n; i++) await new Promise<void>((resolve) => setImmediate(resolve))
+}
+
+/** An update in which `author` says `text` in the room `docId`. */
+function messageUpdate(docId: DocId, author: Identity, text: string, at: number): Uint8Array {
+  const doc = new Y.Doc()
+  writeRecords(doc, docId, author, [{ type: 'message', id: newId(at), body: { text } }], at)
+  return Y.encodeStateAsUpdate(doc)
+}
+
+describe('settled clients and remote updates', () => {
+  it('settled() waits for signature checks; then the open room query shows the message', async () => {
+    const me = Identity.generate()
+    const bob = Identity.generate()
+    const t1 = new FakeTransport('one')
+    const verifier = new GatedVerifier()
+    const c = await FeedClient.open({ identity: me, transports: [t1], now: () => jan, verifier })
+    clients.push(c)
+    const docId = roomDocId(me.userId, 'lobby')
+    const room = c.room({ owner: me.userId, room: 'lobby' })
+    await room.ready
+    t1.open()
+    verifier.hold()
+    t1.handler?.onUpdate(docId, messageUpdate(docId, bob, 'hi', jan))
+    let settled = false
+    const done = c.settled().then(() => {
+      settled = true
+    })
+    await turns(30) // far more turns than any fixed "quiet" count
+    expect(settled).toBe(false)
+    expect(room.current.messages).toEqual([])
+    verifier.release()
+    await done
+    expect(room.current.messages.map((m) => m.text)).toEqual(['hi'])
+  })
+
+  it('an update arriving while a document verifies its stored records is applied, stored and shown', async () => {
+    const me = Identity.generate()
+    const bob = Identity.generate()
+    const storage = new MemoryStorage()
+    const docId = roomDocId(me.userId, 'lobby')
+    await injectWrite(
+      storage,
+      docId,
+      bob,
+      [{ type: 'message', id: newId(jan), body: { text: 'stored' } }],
+      jan,
+    )
+    const t1 = new FakeTransport('one')
+    const verifier = new GatedVerifier()
+    const c = await FeedClient.open({
+      identity: me,
+      storage,
+      transports: [t1],
+      now: () => jan,
+      verifier,
+    })
+    clients.push(c)
+    t1.open()
+    verifier.hold()
+    const room = c.room({ owner: me.userId, room: 'lobby' })
+    await new Promise((r) => setTimeout(r, 5)) // its log is applied; its signatures wait
+    expect(room.current.messages).toEqual([]) // the stored message is not verified yet
+    t1.handler?.onUpdate(docId, messageUpdate(docId, bob, 'live', jan + 1))
+    verifier.release()
+    await c.settled()
+    expect(room.current.messages.map((m) => m.text)).toEqual(['stored', 'live'])
+    const stored = new Y.Doc()
+    for (const u of (await storage.load(docId)).updates) Y.applyUpdate(stored, u)
+    expect(recordsOf(stored).size).toBe(2)
+  })
+
+  it('answers synced with a repair under its own ref, which the guard accepts; its ack leaves the outbox alone', async () => {
+    const me = Identity.generate()
+    const t1 = new FakeTransport('one')
+    const timers = new ManualTimers()
+    const c = await FeedClient.open({ identity: me, transports: [t1], now: () => jan, timers })
+    clients.push(c)
+    const docId = userDocId(me.userId)
+    const profile = c.profile(me.userId)
+    await profile.ready
+    t1.open()
+    await c.setProfile({ name: 'one' })
+    await c.settled()
+    expect(t1.sent.map((s) => s.ref)).toEqual([1])
+    t1.handler?.onAck(docId, 1)
+    await c.settled()
+    t1.drop()
+    await c.setProfile({ name: 'two' }) // offline: outbox entry 2
+    timers.fireAll()
+    t1.open()
+    await c.settled()
+    expect(t1.sent.map((s) => s.ref)).toEqual([1, 2])
+    // The relay lost everything: its state is empty.
+    const empty = new Y.Doc()
+    t1.handler?.onSynced(docId, Y.encodeStateAsUpdate(empty), Y.encodeStateVector(empty))
+    await c.settled()
+    const repair = t1.sent[2]!
+    expect(t1.sent).toHaveLength(3)
+    expect(repair.docId).toBe(docId)
+    expect(repair.ref).toBeGreaterThanOrEqual(2 ** 50)
+    expect(Number.isSafeInteger(repair.ref)).toBe(true)
+    const verdict = await checkUpdate(docId, new Y.Doc(), repair.update, { uploader: me.userId })
+    expect(verdict).toMatchObject({ ok: true, changed: true })
+    t1.handler?.onAck(docId, repair.ref)
+    await c.settled()
+    expect(c.syncStatus().current.pending).toBe(1) // entry 2 is still in the outbox
+    expect(t1.sent).toHaveLength(3)
+    t1.handler?.onAck(docId, 2)
+    await c.settled()
+    expect(c.syncStatus().current.pending).toBe(0)
   })
 })

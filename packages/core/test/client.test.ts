@@ -2,6 +2,7 @@ import 'fake-indexeddb/auto'
 import { afterEach, describe, expect, it } from 'vitest'
 import { FeedClient } from '../src/client/FeedClient.js'
 import { newId, timeOfId } from '../src/client/ids.js'
+import { reactionCounts } from '../src/client/readers.js'
 import { formatRef, parseRef } from '../src/client/refs.js'
 import {
   followersDocId,
@@ -12,7 +13,7 @@ import {
   userDocId,
 } from '../src/docIds.js'
 import { Identity } from '../src/Identity.js'
-import { RecordVerifier } from '../src/records.js'
+import { RecordVerifier, type SignedRecord, signRecord } from '../src/records.js'
 import { IndexedDbStorage } from '../src/storage/IndexedDbStorage.js'
 import { MemoryStorage } from '../src/storage/MemoryStorage.js'
 import { clock, GatedStorage, injectForged, injectWrite } from './helpers/clientFixtures.js'
@@ -102,6 +103,71 @@ describe('FeedClient writes and queries', () => {
     // Deleting writes a tombstone version in the bucket, not a Yjs-only deletion.
     const stored = await storage.load(postsDocId(alice.userId, monthOf(jan)))
     expect(stored.updates.length).toBeGreaterThanOrEqual(4)
+  })
+
+  it('deleting or editing a post or comment this device does not have throws bad-argument', async () => {
+    const storage = new MemoryStorage()
+    const alice = await open(Identity.generate(), storage)
+    const mine = await alice.post('mine')
+    const unknown = { author: alice.userId, postId: newId(jan + 1) }
+    const otherMonth = { author: alice.userId, postId: newId(feb) }
+    const outbox = (await storage.outbox()).length
+    for (const ref of [unknown, otherMonth]) {
+      await expect(alice.deletePost(ref)).rejects.toMatchObject({
+        code: 'bad-argument',
+        message: expect.stringContaining(`unknown post ${ref.postId}`),
+      })
+      await expect(alice.editPost(ref, 'x')).rejects.toMatchObject({
+        code: 'bad-argument',
+        message: expect.stringContaining(`unknown post ${ref.postId}`),
+      })
+    }
+    const comment = { post: mine, author: alice.userId, commentId: newId(jan + 2) }
+    await expect(alice.deleteComment(comment)).rejects.toMatchObject({
+      code: 'bad-argument',
+      message: expect.stringContaining(`unknown comment ${comment.commentId}`),
+    })
+    await expect(alice.editComment(comment, 'x')).rejects.toMatchObject({
+      code: 'bad-argument',
+    })
+    expect((await storage.outbox()).length).toBe(outbox) // nothing was written
+    // A deleted post is known: deleting it again is a no-op, editing it is refused.
+    await alice.deletePost(mine)
+    const afterDelete = (await storage.outbox()).length
+    await alice.deletePost(mine)
+    expect((await storage.outbox()).length).toBe(afterDelete)
+    await expect(alice.editPost(mine, 'zombie')).rejects.toMatchObject({
+      code: 'bad-argument',
+      message: expect.stringContaining(`deleted post ${mine.postId}`),
+    })
+  })
+
+  it('reaction counts list emojis in one sorted order, whatever order they arrive in', () => {
+    const people = [Identity.generate(), Identity.generate(), Identity.generate()]
+    const doc = threadDocId(people[0]!.userId, newId(jan))
+    const reaction = (who: Identity, emoji: string, clock: number): SignedRecord<'reaction'> =>
+      signRecord(who, {
+        doc,
+        author: who.userId,
+        type: 'reaction',
+        id: `r${clock}`,
+        rev: 1,
+        at: jan,
+        yid: [1, clock],
+        body: { emoji },
+      }) as SignedRecord<'reaction'>
+    const all = [
+      reaction(people[0]!, '👍', 0),
+      reaction(people[1]!, '❤️', 1),
+      reaction(people[2]!, 'ok', 2),
+      reaction(people[1]!, '👍', 3),
+      reaction(people[2]!, '__proto__', 4),
+    ]
+    const forward = reactionCounts(all)
+    const backward = reactionCounts([...all].reverse())
+    expect(JSON.stringify(forward)).toBe(JSON.stringify(backward))
+    expect(Object.keys(forward)).toEqual(['__proto__', 'ok', '❤️', '👍'])
+    expect(Object.values(forward)).toEqual([1, 1, 1, 2])
   })
 
   it('thread: comments (oldest first), edits, deletes, reactions and counts in PostView', async () => {

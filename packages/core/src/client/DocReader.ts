@@ -45,6 +45,7 @@ export class DocReader {
   readonly #drops: DropStats
   readonly #entries = new Map<string, CheckedEntry>()
   #winners: ReadonlyMap<string, SignedRecord> = new Map()
+  #deleted: ReadonlySet<string> = new Set()
 
   /**
    * @param docId the document's id
@@ -63,6 +64,11 @@ export class DocReader {
   /** The winning, valid, non-deleted records by `author/id`. */
   get records(): ReadonlyMap<string, SignedRecord> {
     return this.#winners
+  }
+
+  /** True when the winning valid version of `author/id` is a tombstone (the record was deleted). */
+  isDeleted(slot: string): boolean {
+    return this.#deleted.has(slot)
   }
 
   /** True while some entries wait for signature verification. */
@@ -96,9 +102,13 @@ export class DocReader {
     }
     for (const key of this.#entries.keys()) if (!live.has(key)) this.#entries.delete(key)
     const winners = new Map<string, SignedRecord>()
+    const deleted = new Set<string>()
     for (const { parsed, record } of resolveVersions(valid)) {
-      if (!isTombstone(record)) winners.set(`${parsed.author}/${parsed.id}`, record)
+      const slot = `${parsed.author}/${parsed.id}`
+      if (isTombstone(record)) deleted.add(slot)
+      else winners.set(slot, record)
     }
+    this.#deleted = deleted
     const changed = !sameRecords(winners, this.#winners)
     if (changed) this.#winners = winners
     return changed

@@ -17,6 +17,12 @@
  * one snapshot. Changes of the visible records are reported to watchers
  * synchronously for local writes (read-your-writes) and after signature
  * verification for remote ones.
+ *
+ * Verification is asynchronous (native Ed25519 runs on a thread pool, so it
+ * completes after an unbounded number of event-loop turns): every load,
+ * verification pass and storage append is tracked, and
+ * {@link DocStore.settled} resolves only when none is left, i.e. when every
+ * watcher has seen the final state of what arrived so far.
  */
 import * as Y from 'yjs'
 import type { DocId } from '../docIds.js'
@@ -27,6 +33,8 @@ import type { RecordVerifier, SignedRecord } from '../records.js'
 import type { StorageAdapter } from '../storage/StorageAdapter.js'
 import { DocReader } from './DocReader.js'
 import type { DropStats } from './DropStats.js'
+import { type RelayDocState, repairUpdate } from './repairUpdate.js'
+import { WorkTracker } from './WorkTracker.js'
 
 /** Transaction origins of the client, as a const object. */
 export const Origins = {
@@ -78,6 +86,7 @@ interface OpenDoc {
   watchers: Set<() => void>
   verifying: boolean
   reverify: boolean
+  /** Relay updates that arrived before the document could take them (see `applyRemote`). */
   early: Uint8Array[]
 }
 
@@ -89,7 +98,7 @@ export class DocStore {
   readonly #drops: DropStats
   readonly #compactAfter: number
   readonly #docs = new Map<DocId, OpenDoc>()
-  readonly #closing = new Set<Promise<void>>()
+  readonly #work = new WorkTracker()
   readonly #listeners = new Set<Partial<DocStoreEvents>>()
   #closed = false
   /** How many snapshots were written. */
@@ -154,7 +163,7 @@ export class DocStore {
       early: [],
     }
     this.#docs.set(docId, entry)
-    entry.ready = this.#load(entry)
+    entry.ready = this.#work.track(this.#load(entry))
     return entry.ready
   }
 
@@ -172,14 +181,18 @@ export class DocStore {
       entry.doc.destroy()
       if (entry.announced) this.#emit('close', docId)
     })()
-    this.#closing.add(closing)
-    void closing.finally(() => this.#closing.delete(closing))
+    this.#work.track(closing)
   }
 
   /** The reader of a loaded document, or `undefined` while it is not open and loaded. */
   reader(docId: DocId): DocReader | undefined {
     const entry = this.#docs.get(docId)
     return entry?.loaded === true ? entry.reader : undefined
+  }
+
+  /** True while loads, verifications, appends or closes are in flight. */
+  get busy(): boolean {
+    return this.#work.busy
   }
 
   /** True when the document is loaded and has no signature left to verify. */
@@ -217,14 +230,19 @@ export class DocStore {
     return { records, durable: entry.writes.then(() => undefined) }
   }
 
-  /** Applies a relay's update: to the open document, or straight to storage when closed. */
+  /**
+   * Applies a relay's update: to the open document, or straight to storage
+   * when closed. A document still reading its log keeps the update until the
+   * log is applied; from then on (also while its records are being
+   * verified) updates go into the document, are persisted and verified.
+   */
   applyRemote(docId: DocId, update: Uint8Array): Promise<void> {
     const entry = this.#docs.get(docId)
     if (entry === undefined) {
       if (this.#closed) return Promise.resolve()
-      return this.#storage.append(docId, update, false).then(() => undefined)
+      return this.#work.track(this.#storage.append(docId, update, false).then(() => undefined))
     }
-    if (!entry.loaded) {
+    if (entry.reader === undefined) {
       entry.early.push(update)
       return entry.ready
     }
@@ -232,9 +250,25 @@ export class DocStore {
     return entry.writes.then(() => undefined)
   }
 
-  /** Resolves once every pending close (and its writes) has finished. */
-  async settled(): Promise<void> {
-    while (this.#closing.size > 0) await Promise.all([...this.#closing])
+  /**
+   * The update that gives a relay this user's items and deletions it lacks
+   * in `docId` (see repairUpdate.ts); `null` when there are none or the
+   * document is not open and loaded.
+   */
+  repairFor(docId: DocId, relay: RelayDocState): Uint8Array | null {
+    const entry = this.#docs.get(docId)
+    if (entry?.loaded !== true) return null
+    return repairUpdate(entry.doc, this.#identity.userId, relay)
+  }
+
+  /**
+   * Resolves once nothing is in flight: no document loading, verifying,
+   * appending to storage or closing (also work that started while waiting).
+   * Watchers are notified synchronously, so every live query then shows
+   * the final state of what has arrived.
+   */
+  settled(): Promise<void> {
+    return this.#work.idle()
   }
 
   /** Waits for every pending write, closes every document; later acquires reject. */
@@ -242,7 +276,7 @@ export class DocStore {
     this.#closed = true
     await Promise.all([...this.#docs.values()].map((e) => e.ready.catch(() => undefined)))
     await Promise.all([...this.#docs.values()].map((e) => e.writes.catch(() => undefined)))
-    await this.settled()
+    await this.#work.idle()
     for (const entry of this.#docs.values()) entry.doc.destroy()
     this.#docs.clear()
   }
@@ -257,6 +291,7 @@ export class DocStore {
     entry.lastSeq = stored.head
     doc.on('update', (update: Uint8Array, origin: unknown) => this.#onUpdate(entry, update, origin))
     entry.reader = new DocReader(entry.docId, doc, this.#verifier, this.#drops)
+    // From here on applyRemote applies to the document directly (see there).
     for (const update of entry.early) Y.applyUpdate(doc, update, Origins.Remote)
     entry.early = []
     entry.reader.refresh()
@@ -291,6 +326,7 @@ export class DocStore {
       () => append,
     )
     entry.writes.catch(() => undefined)
+    this.#work.track(entry.writes)
     // Local writes are announced by write() once their signatures are remembered.
     if (!local) this.#changed(entry)
   }
@@ -300,25 +336,30 @@ export class DocStore {
     const reader = entry.reader
     if (reader === undefined) return
     if (reader.refresh()) this.#notify(entry)
-    if (reader.pending) void this.#verify(entry)
+    if (reader.pending) this.#verify(entry)
   }
 
-  async #verify(entry: OpenDoc): Promise<void> {
+  /** Verifies what is pending, until nothing is; one pass per document at a time. */
+  #verify(entry: OpenDoc): void {
     if (entry.verifying) {
       entry.reverify = true
       return
     }
     entry.verifying = true
-    try {
-      do {
-        entry.reverify = false
-        await entry.reader?.verifyPending()
-        if (entry.reader?.refresh() === true) this.#notify(entry)
-      } while (entry.reverify || entry.reader?.pending === true)
-    } finally {
-      entry.verifying = false
+    const run = async () => {
+      try {
+        do {
+          entry.reverify = false
+          await entry.reader?.verifyPending()
+          if (entry.reader?.refresh() === true) this.#notify(entry)
+        } while (entry.reverify || entry.reader?.pending === true)
+      } finally {
+        entry.verifying = false
+        // Also on failure: queries learn the document is settled (or recompute).
+        this.#notify(entry)
+      }
     }
-    this.#notify(entry)
+    this.#work.track(run()).catch(() => undefined)
   }
 
   #notify(entry: OpenDoc): void {
@@ -343,6 +384,7 @@ export class DocStore {
       .finally(() => {
         entry.compacting = false
       })
+    this.#work.track(entry.writes)
   }
 
   #emit<K extends keyof DocStoreEvents>(event: K, ...args: Parameters<DocStoreEvents[K]>): void {

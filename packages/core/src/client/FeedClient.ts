@@ -164,7 +164,11 @@ export class FeedClient {
     return { author: me, postId }
   }
 
-  /** Replaces the text of one of this user's posts (keeps its `replyTo`). */
+  /**
+   * Replaces the text of one of this user's posts (keeps its `replyTo`).
+   * Throws `bad-argument` when this device does not have the post, or it
+   * was deleted.
+   */
   async editPost(ref: PostRef, text: string): Promise<void> {
     this.#own(checkPostRef(ref).author, 'post')
     await this.#write([
@@ -179,10 +183,16 @@ export class FeedClient {
     ])
   }
 
-  /** Deletes one of this user's posts (a tombstone version); a no-op when already gone. */
+  /**
+   * Deletes one of this user's posts (a tombstone version); a no-op when it
+   * is already deleted. Throws `bad-argument` when this device does not
+   * have the post.
+   */
   async deletePost(ref: PostRef): Promise<void> {
     this.#own(checkPostRef(ref).author, 'post')
-    await this.#tombstone(postDocOf(ref), 'post', ref.postId)
+    await this.#write([
+      { docId: postDocOf(ref), plan: (r) => this.#delete(r, 'post', ref.postId, true) },
+    ])
   }
 
   /** Comments on a post; returns the new comment's reference. */
@@ -197,7 +207,7 @@ export class FeedClient {
     return { post: { author: ref.author, postId: ref.postId }, author: this.userId, commentId }
   }
 
-  /** Replaces the text of one of this user's comments. */
+  /** Replaces the text of one of this user's comments; throws `bad-argument` like {@link FeedClient.editPost}. */
   async editComment(ref: CommentRef, text: string): Promise<void> {
     this.#own(ref.author, 'comment')
     checkPostRef(ref.post)
@@ -212,10 +222,14 @@ export class FeedClient {
     ])
   }
 
-  /** Deletes one of this user's comments; a no-op when already gone. */
+  /**
+   * Deletes one of this user's comments; a no-op when it is already
+   * deleted. Throws `bad-argument` when this device does not have it.
+   */
   async deleteComment(ref: CommentRef): Promise<void> {
     this.#own(ref.author, 'comment')
-    await this.#tombstone(threadOf(checkPostRef(ref.post)), 'comment', ref.commentId)
+    const docId = threadOf(checkPostRef(ref.post))
+    await this.#write([{ docId, plan: (r) => this.#delete(r, 'comment', ref.commentId, true) }])
   }
 
   /** Reacts to a post with an emoji (once per emoji). */
@@ -351,9 +365,19 @@ export class FeedClient {
     }
   }
 
-  /** Resolves once documents released so far have closed (their writes durable). */
-  settled(): Promise<void> {
-    return this.#store.settled()
+  /**
+   * Resolves once the client is quiet: no document loading, no signature
+   * being verified (so every live query shows what has arrived so far), no
+   * storage write, document close or outbox bookkeeping in flight. Work
+   * that starts while waiting is waited for too. Messages still on the
+   * network are not the client's: run the transport until it is quiet and
+   * then await this.
+   */
+  async settled(): Promise<void> {
+    do {
+      await this.#store.settled()
+      await this.#engine.idle()
+    } while (this.#store.busy || this.#engine.busy)
   }
 
   /** Closes every query, disconnects, waits for pending writes; closes the storage it created. */
@@ -422,9 +446,19 @@ export class FeedClient {
     return this.#write([{ docId, plan: (reader) => this.#delete(reader, type, id) }])
   }
 
-  #delete(reader: DocReader, type: RecordType, id: string): RecordWrite[] {
-    const current = reader.records.get(`${this.userId}/${id}`)
-    return current === undefined || current.type !== type ? [] : [rec(type, id, { deleted: true })]
+  /**
+   * The tombstone of this user's record `id`, or nothing when there is no
+   * such record; with `known`, a record this device has never seen (neither
+   * live nor deleted) is an error.
+   */
+  #delete(reader: DocReader, type: RecordType, id: string, known = false): RecordWrite[] {
+    const slot = `${this.userId}/${id}`
+    const current = reader.records.get(slot)
+    if (current !== undefined && current.type === type) return [rec(type, id, { deleted: true })]
+    if (known && current === undefined && !reader.isDeleted(slot)) {
+      throw new FeedmeshError(ErrorCodes.BadArgument, `unknown ${type} ${id}`)
+    }
+    return []
   }
 
   #own(author: UserId, what: string): void {
@@ -458,9 +492,11 @@ function rec<T extends RecordType>(type: T, id: string, body: RecordWrite<T>['bo
 }
 
 function existing(reader: DocReader, me: UserId, id: string, type: RecordType) {
-  const record = reader.records.get(`${me}/${id}`)
+  const slot = `${me}/${id}`
+  const record = reader.records.get(slot)
   if (record === undefined || record.type !== type) {
-    throw new FeedmeshError(ErrorCodes.BadArgument, `no such ${type}: ${id}`)
+    const why = record === undefined && reader.isDeleted(slot) ? 'deleted' : 'unknown'
+    throw new FeedmeshError(ErrorCodes.BadArgument, `${why} ${type} ${id}`)
   }
   return record
 }

@@ -4,14 +4,26 @@
  *
  * Exchange, per connection:
  * - on open: one batch `subscribe` of every open document with its state
- *   vector; the relay answers each with `synced` (what the client misses),
- *   applied with the remote origin. Later, documents that open or close are
- *   subscribed or unsubscribed one by one;
- * - the outbox: every entry of `storage.outbox()` is sent with `ref` = its
- *   sequence number, and local writes made while connected are sent as soon
- *   as they are durable. An entry leaves the outbox only when the relay
- *   acknowledges it (`ack`), or when the relay's guard refused it (an error
- *   with code `refused` and its `ref`: it will never be accepted; counted);
+ *   vector; the relay answers each with `synced` (what the client misses,
+ *   applied with the remote origin, and the relay's state vector). Later,
+ *   documents that open or close are subscribed or unsubscribed one by one;
+ * - the repair step: on every `synced`, the client compares the relay's
+ *   state with its own and sends an update of this user's items and
+ *   deletions that the relay lacks (repairUpdate.ts), so a relay that lost
+ *   data, or that another relay never reached, is repaired by the author.
+ *   It goes with a ref of its own, above every outbox sequence number; its
+ *   `ack` removes nothing (it is not an outbox entry);
+ * - the outbox: every entry of `storage.outbox()` is sent in sequence order
+ *   with `ref` = its sequence number; local writes made meanwhile wait
+ *   behind it, and once it is out, local writes are sent as soon as they are
+ *   durable. So a relay gets each device's updates in the order they were
+ *   written. An entry leaves the outbox when the relay acknowledges it
+ *   (`ack`), or when the relay's guard refused it for good (an error with
+ *   code `refused` and its `ref`; counted). A refusal for a missing
+ *   dependency (`missing-dependency`) is not final: the entry stays, the
+ *   document's state is asked for again (`subscribe`), and after the repair
+ *   step of that answer the refused entries, and the document's writes held
+ *   back meanwhile, are sent again in order; repeated refusals back off;
  * - `update`: live changes of others, applied with the remote origin.
  *
  * Failover: when a connection closes, the next transport in the list is
@@ -23,10 +35,13 @@
 import * as Y from 'yjs'
 import type { DocId } from '../docIds.js'
 import { ErrorCodes } from '../errors.js'
-import type { StorageAdapter } from '../storage/StorageAdapter.js'
+import { GuardRules } from '../guard/guardRules.js'
+import type { OutboxEntry, StorageAdapter } from '../storage/StorageAdapter.js'
 import type { RelayError, Transport, TransportHandler } from '../transport/Transport.js'
 import type { DocStore } from './DocStore.js'
+import { addInFlight, relayDocState } from './repairUpdate.js'
 import type { SyncStatus } from './views.js'
+import { WorkTracker } from './WorkTracker.js'
 
 /** Timer functions (injectable for tests). */
 export interface Timers {
@@ -69,14 +84,37 @@ const defaultTimers: Timers = {
   clearTimeout: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof setTimeout>),
 }
 
+/** Refs of repair updates start here: above any outbox sequence number, still a safe integer. */
+const repairRefBase = 2 ** 50
+
 interface Connection {
   index: number
   transport: Transport
   open: boolean
-  /** Outbox sequence numbers sent on this connection. */
-  sent: Set<number>
   handler: TransportHandler
+  /** Outbox sequence numbers sent on this connection (not to be sent twice). */
+  sent: Set<number>
+  /** Outbox entries sent and not answered yet, by sequence number. */
+  inflight: Map<number, OutboxEntry>
+  /** False until the outbox present at open is sent; local writes wait in `queued`. */
+  flushed: boolean
+  /** Local writes made while the outbox was being sent. */
+  queued: OutboxEntry[]
+  /** Entries refused for a missing dependency (and later ones held back), by document. */
+  retry: Map<DocId, OutboxEntry[]>
+  /** How often each document's state was asked for again since its last ack. */
+  attempts: Map<DocId, number>
+  /** Documents whose state request is sent and not answered yet. */
+  asking: Set<DocId>
+  /** Delayed state requests, by document. */
+  scheduled: Map<DocId, unknown>
+  /** Documents the engine holds open for a state request. */
+  held: Set<DocId>
+  /** Repair updates sent and not answered yet: ref → document. */
+  repairs: Map<number, DocId>
 }
+
+const bySeq = (a: OutboxEntry, b: OutboxEntry): number => a.seq - b.seq
 
 /** The outbox sender and relay failover of one client. */
 export class SyncEngine {
@@ -91,6 +129,7 @@ export class SyncEngine {
   readonly #preferredMs: number
   readonly #listeners = new Set<(status: SyncStatus) => void>()
   readonly #pending = new Set<number>()
+  readonly #work = new WorkTracker()
   #status: SyncStatus = { online: false, pending: 0, refused: 0 }
   #active: Connection | undefined
   #probe: Connection | undefined
@@ -98,6 +137,7 @@ export class SyncEngine {
   #retryTimer: unknown
   #probeTimer: unknown
   #stopped = false
+  #nextRepairRef = repairRefBase
   #unlisten: () => void = () => undefined
   #started: Promise<void> = Promise.resolve()
 
@@ -119,6 +159,16 @@ export class SyncEngine {
     return this.#status
   }
 
+  /** True while outbox bookkeeping, repairs or applied updates are in flight. */
+  get busy(): boolean {
+    return this.#work.busy
+  }
+
+  /** Resolves once no outbox bookkeeping, repair or applied update is in flight. */
+  idle(): Promise<void> {
+    return this.#work.idle()
+  }
+
   /** Calls `listener` on every status change; returns the unsubscribe function. */
   onStatus(listener: (status: SyncStatus) => void): () => void {
     this.#listeners.add(listener)
@@ -132,10 +182,12 @@ export class SyncEngine {
       close: (docId) => this.#onDocClose(docId),
       local: (docId, update, seq) => this.#onLocal(docId, update, seq),
     })
-    this.#started = this.#storage.outbox().then((entries) => {
-      for (const entry of entries) this.#pending.add(entry.seq)
-      this.#setStatus({ pending: this.#pending.size })
-    })
+    this.#started = this.#work.track(
+      this.#storage.outbox().then((entries) => {
+        for (const entry of entries) this.#pending.add(entry.seq)
+        this.#setStatus({ pending: this.#pending.size })
+      }),
+    )
     if (this.#transports.length > 0) this.#connect(0)
     return this.#started
   }
@@ -149,7 +201,11 @@ export class SyncEngine {
     const conns = [this.#active, this.#probe]
     this.#active = undefined
     this.#probe = undefined
-    for (const conn of conns) conn?.transport.disconnect()
+    for (const conn of conns) {
+      if (conn === undefined) continue
+      this.#dispose(conn)
+      conn.transport.disconnect()
+    }
     this.#setStatus({ online: false, relay: undefined })
     this.#listeners.clear()
   }
@@ -168,6 +224,15 @@ export class SyncEngine {
       transport,
       open: false,
       sent: new Set(),
+      inflight: new Map(),
+      flushed: false,
+      queued: [],
+      retry: new Map(),
+      attempts: new Map(),
+      asking: new Set(),
+      scheduled: new Map(),
+      held: new Set(),
+      repairs: new Map(),
       handler: {
         onOpen: (relay) => {
           if (!this.#current(conn)) return
@@ -178,17 +243,17 @@ export class SyncEngine {
           if (!this.#current(conn)) return
           this.#onClose(conn, reason)
         },
-        onSynced: (docId, update) => {
-          if (this.#isActive(conn)) void this.#store.applyRemote(docId, update)
+        onSynced: (docId, update, stateVector) => {
+          if (this.#isActive(conn)) this.#onSynced(conn, docId, update, stateVector)
         },
         onUpdate: (docId, update) => {
-          if (this.#isActive(conn)) void this.#store.applyRemote(docId, update)
+          if (this.#isActive(conn)) this.#apply(docId, update)
         },
         onAck: (_docId, ref) => {
-          if (this.#isActive(conn)) void this.#onAck(ref)
+          if (this.#isActive(conn)) this.#onAck(conn, ref)
         },
         onError: (error) => {
-          if (this.#isActive(conn)) void this.#onError(error)
+          if (this.#isActive(conn)) this.#onError(conn, error)
         },
       },
     }
@@ -209,6 +274,7 @@ export class SyncEngine {
     this.#active = conn
     if (old !== undefined) {
       old.open = false
+      this.#dispose(old)
       old.transport.disconnect()
     }
   }
@@ -223,19 +289,33 @@ export class SyncEngine {
       stateVector: Y.encodeStateVector(doc),
     }))
     if (subscriptions.length > 0) conn.transport.subscribe(subscriptions)
-    void this.#sendOutbox(conn)
+    this.#work.track(this.#sendOutbox(conn))
     if (conn.index !== 0) this.#scheduleProbe()
   }
 
+  /** Sends the stored outbox in sequence order, then the local writes made meanwhile. */
   async #sendOutbox(conn: Connection): Promise<void> {
-    await this.#started
+    await this.#started.catch(() => undefined)
     const entries = await this.#storage.outbox().catch(() => [])
-    for (const entry of entries) {
-      if (!this.#isActive(conn)) return
-      if (conn.sent.has(entry.seq)) continue
-      conn.sent.add(entry.seq)
-      conn.transport.sendUpdate(entry.docId, entry.update, entry.seq)
+    if (!this.#isActive(conn)) return
+    for (const entry of [...entries].sort(bySeq)) this.#send(conn, entry)
+    conn.flushed = true
+    const queued = conn.queued.sort(bySeq)
+    conn.queued = []
+    for (const entry of queued) this.#send(conn, entry)
+  }
+
+  /** Sends an outbox entry once per connection, or holds it behind its document's retry. */
+  #send(conn: Connection, entry: OutboxEntry): void {
+    if (conn.sent.has(entry.seq)) return
+    const held = conn.retry.get(entry.docId)
+    if (held !== undefined) {
+      if (!held.some((e) => e.seq === entry.seq)) held.push(entry)
+      return
     }
+    conn.sent.add(entry.seq)
+    conn.inflight.set(entry.seq, entry)
+    conn.transport.sendUpdate(entry.docId, entry.update, entry.seq)
   }
 
   #onClose(conn: Connection, _reason: string): void {
@@ -245,6 +325,7 @@ export class SyncEngine {
       return
     }
     conn.open = false
+    this.#dispose(conn)
     this.#active = undefined
     this.#timers.clearTimeout(this.#probeTimer)
     const probe = this.#probe
@@ -257,6 +338,18 @@ export class SyncEngine {
     const next = (conn.index + 1) % this.#transports.length
     this.#timers.clearTimeout(this.#retryTimer)
     this.#retryTimer = this.#timers.setTimeout(() => this.#connect(next), jittered)
+  }
+
+  /**
+   * Forgets a connection's state requests: clears their timers and releases
+   * the documents held for them (its outbox entries stay in storage and go
+   * out again on the next connection).
+   */
+  #dispose(conn: Connection): void {
+    for (const handle of conn.scheduled.values()) this.#timers.clearTimeout(handle)
+    conn.scheduled.clear()
+    for (const docId of conn.held) this.#store.release(docId)
+    conn.held.clear()
   }
 
   #scheduleProbe(): void {
@@ -272,7 +365,8 @@ export class SyncEngine {
 
   #onDocOpen(docId: DocId, doc: Y.Doc): void {
     const conn = this.#active
-    if (conn?.open !== true) return
+    // A document opened for a state request is subscribed by that request.
+    if (conn?.open !== true || conn.held.has(docId)) return
     conn.transport.subscribe([{ docId, stateVector: Y.encodeStateVector(doc) }])
   }
 
@@ -285,29 +379,136 @@ export class SyncEngine {
     this.#pending.add(seq)
     this.#setStatus({ pending: this.#pending.size })
     const conn = this.#active
-    if (conn?.open !== true || conn.sent.has(seq)) return
-    conn.sent.add(seq)
-    conn.transport.sendUpdate(docId, update, seq)
+    if (conn?.open !== true) return
+    const entry: OutboxEntry = { seq, docId, update }
+    if (conn.flushed) this.#send(conn, entry)
+    else conn.queued.push(entry)
   }
 
-  async #onAck(ref: number): Promise<void> {
-    await this.#storage.removeFromOutbox([ref]).catch(() => undefined)
-    this.#pending.delete(ref)
-    this.#setStatus({ pending: this.#pending.size, lastAckAt: this.#now() })
+  #apply(docId: DocId, update: Uint8Array): Promise<void> {
+    return this.#work.track(this.#store.applyRemote(docId, update)).catch(() => undefined)
   }
 
-  async #onError(error: RelayError): Promise<void> {
-    if (error.ref !== undefined && error.code === ErrorCodes.Refused) {
-      await this.#storage.removeFromOutbox([error.ref]).catch(() => undefined)
-      this.#pending.delete(error.ref)
-      this.#setStatus({
-        lastError: error,
-        pending: this.#pending.size,
-        refused: this.#status.refused + 1,
-      })
+  /** Applies what the client misses, then repairs the relay and resends what waited for it. */
+  #onSynced(conn: Connection, docId: DocId, update: Uint8Array, stateVector: Uint8Array): void {
+    const relay = relayDocState(stateVector, update)
+    // Entries already on their way are applied by the relay before the repair.
+    const inflight = [...conn.inflight.values()].filter((e) => e.docId === docId).sort(bySeq)
+    for (const entry of inflight) addInFlight(relay, entry.update)
+    const applied = this.#apply(docId, update)
+    this.#work.track(
+      applied.then(() => {
+        if (!this.#isActive(conn)) return
+        conn.asking.delete(docId)
+        const repair = this.#store.repairFor(docId, relay)
+        if (repair !== null) {
+          const ref = this.#nextRepairRef++
+          conn.repairs.set(ref, docId)
+          conn.transport.sendUpdate(docId, repair, ref)
+        }
+        const waiting = conn.retry.get(docId)
+        conn.retry.delete(docId)
+        for (const entry of waiting?.sort(bySeq) ?? []) this.#send(conn, entry)
+        if (conn.held.delete(docId)) this.#store.release(docId)
+      }),
+    )
+  }
+
+  /**
+   * Asks the relay for a document's state again (a `subscribe`; the answer
+   * runs the repair step and resends what waits): at once the first time,
+   * after a growing delay when refusals repeat. A document that is not open
+   * is opened (held) for it.
+   */
+  #askState(conn: Connection, docId: DocId): void {
+    if (conn.asking.has(docId) || conn.scheduled.has(docId)) return
+    const attempt = conn.attempts.get(docId) ?? 0
+    conn.attempts.set(docId, attempt + 1)
+    const ask = () => {
+      conn.scheduled.delete(docId)
+      if (!this.#isActive(conn)) return
+      conn.asking.add(docId)
+      if (!conn.held.has(docId)) {
+        conn.held.add(docId)
+        this.#work.track(
+          this.#store.acquire(docId).then(
+            () => this.#subscribeOne(conn, docId),
+            () => conn.asking.delete(docId),
+          ),
+        )
+      } else this.#subscribeOne(conn, docId)
+    }
+    if (attempt === 0) {
+      ask()
       return
     }
-    this.#setStatus({ lastError: error })
+    const delay = Math.min(this.#maxMs, this.#baseMs * 2 ** (attempt - 1))
+    conn.scheduled.set(docId, this.#timers.setTimeout(ask, delay))
+  }
+
+  #subscribeOne(conn: Connection, docId: DocId): void {
+    if (!this.#isActive(conn)) return
+    const open = this.#store.openDocs().find((d) => d.docId === docId)
+    if (open === undefined) {
+      conn.asking.delete(docId)
+      return
+    }
+    conn.transport.subscribe([{ docId, stateVector: Y.encodeStateVector(open.doc) }])
+  }
+
+  #onAck(conn: Connection, ref: number): void {
+    if (conn.repairs.delete(ref)) return // a repair update: nothing to remove
+    const entry = conn.inflight.get(ref)
+    conn.inflight.delete(ref)
+    if (entry !== undefined) conn.attempts.delete(entry.docId)
+    this.#work.track(
+      (async () => {
+        await this.#storage.removeFromOutbox([ref]).catch(() => undefined)
+        this.#pending.delete(ref)
+        this.#setStatus({ pending: this.#pending.size, lastAckAt: this.#now() })
+      })(),
+    )
+  }
+
+  #onError(conn: Connection, error: RelayError): void {
+    const ref = error.ref
+    const retryable =
+      error.code === ErrorCodes.Refused && error.rule === GuardRules.MissingDependency
+    const repaired = ref === undefined ? undefined : conn.repairs.get(ref)
+    if (ref !== undefined && repaired !== undefined) {
+      conn.repairs.delete(ref)
+      this.#setStatus({ lastError: error })
+      if (retryable) this.#askState(conn, repaired)
+      return
+    }
+    if (ref === undefined || error.code !== ErrorCodes.Refused) {
+      this.#setStatus({ lastError: error })
+      return
+    }
+    const entry = conn.inflight.get(ref)
+    conn.inflight.delete(ref)
+    if (retryable) {
+      // Keep it: resend once the relay's state is known and repaired.
+      this.#setStatus({ lastError: error })
+      if (entry === undefined) return
+      conn.sent.delete(ref)
+      const held = conn.retry.get(entry.docId)
+      if (held === undefined) conn.retry.set(entry.docId, [entry])
+      else held.push(entry)
+      this.#askState(conn, entry.docId)
+      return
+    }
+    this.#work.track(
+      (async () => {
+        await this.#storage.removeFromOutbox([ref]).catch(() => undefined)
+        this.#pending.delete(ref)
+        this.#setStatus({
+          lastError: error,
+          pending: this.#pending.size,
+          refused: this.#status.refused + 1,
+        })
+      })(),
+    )
   }
 
   #setStatus(patch: Partial<SyncStatus>): void {

@@ -98,14 +98,28 @@ export function threadRecords(records: readonly SignedRecord[]): ThreadCounts {
   return { comments, reactions }
 }
 
-/** Reaction counts by emoji. */
+/**
+ * Reaction counts by emoji, keys inserted in sorted order ({@link cmp}), so
+ * every replica builds (serializes, renders) the same object whatever order
+ * it received the reactions in.
+ */
 export function reactionCounts(
   reactions: readonly SignedRecord<'reaction'>[],
 ): Record<string, number> {
-  const counts: Record<string, number> = {}
+  const tally = new Map<string, number>()
   for (const r of reactions) {
     const emoji = (r.body as RecordBodies['reaction']).emoji
-    counts[emoji] = (counts[emoji] ?? 0) + 1
+    tally.set(emoji, (tally.get(emoji) ?? 0) + 1)
+  }
+  const counts: Record<string, number> = {}
+  for (const emoji of [...tally.keys()].sort(cmp)) {
+    // defineProperty: an emoji such as "__proto__" is a key like any other.
+    Object.defineProperty(counts, emoji, {
+      value: tally.get(emoji),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    })
   }
   return counts
 }
