@@ -1,0 +1,704 @@
+/**
+ * A {@link Transport} over one WebSocket to one relay, speaking the wire
+ * protocol of `protocol/messages.ts` in binary frames (every frame goes
+ * through `encodeMessage`/`decodeMessage`). Runs in browsers (the global
+ * `WebSocket`) and in Node (pass `WebSocket` from `ws`); no Node import.
+ *
+ * One connection, as the transport sees it:
+ *
+ * 1. `connect(handler)` opens a socket (`binaryType = 'arraybuffer'`) and
+ *    sends `HELLO` (role client, `PROTOCOL_VERSION`).
+ * 2. The relay answers `HELLO` (role relay; another protocol version fails
+ *    to decode: `bad-version`, close `CloseCodes.BadVersion`) and
+ *    `CHALLENGE`; the transport answers `AUTH`, its identity's signature
+ *    over `authPayload(nonce, relayId, 'client')`.
+ * 3. `WELCOME` (naming this key and role client) opens the connection:
+ *    frames queued while connecting go out, then `onOpen(relay name)`.
+ *    Without an identity the transport does not answer the challenge: a
+ *    relay lets an unauthenticated connection subscribe and read (its
+ *    updates would be refused), so the connection opens at `CHALLENGE`,
+ *    with {@link UNKNOWN_LIMITS} since no `WELCOME` announces the relay's;
+ *    such a transport refuses `sendUpdate` itself (read-only).
+ *    `SUBSCRIBE` and `UNSUBSCRIBE` are split into frames of at most the
+ *    `WELCOME`'s `maxBatch` entries (and `maxFrameBytes`); an `UPDATE`
+ *    larger than `maxFrameBytes` is not sent but reported (`too-large`).
+ * 4. Relay frames map to handler calls: `SYNCED` → `onSynced` per entry,
+ *    `UPDATE` → `onUpdate`, `ACK` → `onAck` per ref, `ERROR` →
+ *    `onError` (empty rule/docId and ref 0 become absent), `PING` → `PONG`.
+ *    `AWARENESS` is ignored (the transport interface has no presence yet).
+ * 5. Keepalive: while open, a `PING` goes out every `pingIntervalMs`; when
+ *    no frame at all arrived for `idleTimeoutMs`, the relay is taken for
+ *    dead (a half-open TCP connection never reports itself) and the socket
+ *    is dropped: `onError` `idle-timeout`, then `onClose`. A handshake that
+ *    does not reach `WELCOME` within `handshakeTimeoutMs` ends the same way.
+ * 6. A frame that does not decode (or a text frame, or a message the relay
+ *    must not send now) is answered by an `ERROR` frame and a close with
+ *    the matching code (`closeCodeFor`), then `onError` and `onClose`.
+ *
+ * `onClose` is called exactly once per `connect()`, with a reason, whether
+ * the relay closed, the socket failed, a timeout fired, a bad frame arrived
+ * or `disconnect()` was called (which closes with 1000, synchronously
+ * reports `onClose('disconnected')` and clears every timer). The transport
+ * never reconnects by itself: the client's sync engine calls `connect()`
+ * again (with backoff, possibly on another relay). Events of a socket that
+ * was given up are ignored. `subscribe`, `unsubscribe` and `sendUpdate`
+ * queue while connecting (the queue is dropped if the attempt fails) and
+ * throw `FeedmeshError` `closed` while closed.
+ *
+ * With `resume: true` the transport remembers the relay's `{ epoch, seq }`
+ * of its last complete `SYNCED` and the documents current at it (see
+ * `WebSocketResume`) and resubscribes those with `resume`: the relay then
+ * answers only documents that changed, so documents without changes get no
+ * `onSynced` on that connection.
+ */
+import type { DocId } from '../docIds.js'
+import { ErrorCodes, FeedmeshError } from '../errors.js'
+import type { Identity, UserId } from '../Identity.js'
+import { authPayload } from '../protocol/authPayload.js'
+import {
+  type CloseCode,
+  CloseCodes,
+  closeCodeFor,
+  shouldReconnect,
+} from '../protocol/closeCodes.js'
+import { decodeMessage } from '../protocol/decodeMessage.js'
+import { encodeMessage } from '../protocol/encodeMessage.js'
+import {
+  type ConnectionLimits,
+  type Message,
+  MessageTypes,
+  messageTypeName,
+  PROTOCOL_VERSION,
+  type RelayHello,
+  type ResumePoint,
+  Roles,
+} from '../protocol/messages.js'
+import { ProtocolError } from '../protocol/ProtocolError.js'
+import type {
+  RelayError,
+  Subscription,
+  Transport,
+  TransportHandler,
+  TransportState,
+} from './Transport.js'
+import { TransportStates } from './Transport.js'
+import { WebSocketResume } from './WebSocketResume.js'
+import { WebSocketErrorCodes } from './websocketErrors.js'
+import {
+  closeSocket,
+  dropSocket,
+  errorMessage,
+  frameBytes,
+  SOCKET_OPEN,
+  type SocketCloseEvent,
+  type WebSocketConstructor,
+  type WebSocketLike,
+} from './websocketLike.js'
+
+/** Options of a {@link WebSocketTransport}. */
+export interface WebSocketTransportOptions {
+  /** The relay's WebSocket URL, e.g. `wss://relay.example/` (`ws://127.0.0.1:4000` in tests). */
+  url: string
+  /** The user the connection authenticates as; absent: unauthenticated and read-only. */
+  identity?: Identity
+  /** The WebSocket class (default `globalThis.WebSocket`; in Node pass `WebSocket` from `ws`). */
+  WebSocket?: WebSocketConstructor
+  /** The client name sent in `HELLO` (informational; default `feedmesh-js`). */
+  name?: string
+  /** Resume catch-up from the last complete sync with this relay (default false; see the module comment). */
+  resume?: boolean
+  /** Send a `PING` this often while open, ms (default 15 000). */
+  pingIntervalMs?: number
+  /** Give the relay up when no frame arrived for this long, ms (default 45 000). */
+  idleTimeoutMs?: number
+  /** Give up a connection that is not open (`WELCOME`) after this long, ms (default 15 000). */
+  handshakeTimeoutMs?: number
+}
+
+/**
+ * The limits a read-only connection assumes, as no `WELCOME` announces the
+ * relay's: below the relay's defaults (4 MiB frames, 10 000 per batch).
+ */
+export const UNKNOWN_LIMITS: Readonly<ConnectionLimits> = {
+  maxFrameBytes: 1024 * 1024,
+  maxDocs: 10_000,
+  maxBatch: 1_000,
+}
+
+/** How the last connection of a {@link WebSocketTransport} ended. */
+export interface WebSocketClose {
+  /** The close code: the relay's, the one this side sent, or 1006 when the socket failed. */
+  code: number
+  /** The reason given to `onClose`. */
+  reason: string
+  /** False when reconnecting cannot help (`shouldReconnect`: auth failed, bad version, disconnected on purpose ...). */
+  retry: boolean
+}
+
+/** What the transport waits for on the current socket. */
+const Phases = {
+  Socket: 'socket',
+  Hello: 'hello',
+  Challenge: 'challenge',
+  Welcome: 'welcome',
+  Open: 'open',
+} as const
+type Phase = (typeof Phases)[keyof typeof Phases]
+
+/** A request made while connecting, sent once the connection is open. */
+type Queued =
+  | { kind: 'subscribe'; subscriptions: Subscription[] }
+  | { kind: 'unsubscribe'; docIds: DocId[] }
+  | { kind: 'update'; docId: DocId; update: Uint8Array; ref: number }
+
+/** One `connect()`: its socket, handler, handshake progress and timers. */
+interface Attempt {
+  socket: WebSocketLike
+  handler: TransportHandler
+  phase: Phase
+  hello: RelayHello | undefined
+  limits: ConnectionLimits | undefined
+  queue: Queued[]
+  lastReceived: number
+  lastTick: number
+  pingNonce: number
+  socketError: string | undefined
+  handshakeTimer: ReturnType<typeof setTimeout> | undefined
+  pingTimer: ReturnType<typeof setInterval> | undefined
+}
+
+/** The code a socket reports when it closed without a close frame (RFC 6455 §7.1.5). */
+const ABNORMAL_CLOSURE = 1006
+
+const closeCodeNames: ReadonlyMap<number, string> = new Map(
+  Object.entries(CloseCodes).map(([name, code]) => [code, name]),
+)
+
+/** `4001 AuthFailed` style text for a close code. */
+function describeClose(code: number): string {
+  const name = closeCodeNames.get(code)
+  return name === undefined ? String(code) : `${code} ${name}`
+}
+
+/** Rough upper bound of the bytes one subscription adds to a `SUBSCRIBE` frame. */
+function subscriptionBytes(s: Subscription, encoder: TextEncoder): number {
+  return encoder.encode(s.docId).length + s.stateVector.length + 20
+}
+
+/** A transport to one relay over a WebSocket (see the module comment). */
+export class WebSocketTransport implements Transport {
+  /** The relay's URL. */
+  readonly url: string
+  /** The user id the connection authenticates as; `undefined` for a read-only transport. */
+  readonly userId: UserId | undefined
+  /** True when the transport has no identity of the user: it subscribes but never sends updates. */
+  readonly readOnly: boolean
+  readonly #identity: Identity | undefined
+  readonly #WebSocket: WebSocketConstructor
+  readonly #name: string
+  readonly #resume: WebSocketResume | undefined
+  readonly #pingIntervalMs: number
+  readonly #idleTimeoutMs: number
+  readonly #handshakeTimeoutMs: number
+  readonly #encoder = new TextEncoder()
+  #attempt: Attempt | undefined
+  #state: TransportState = TransportStates.Closed
+  #relayName: string | undefined
+  #relayId: UserId | undefined
+  #lastClose: WebSocketClose | undefined
+
+  /** @param options relay URL, identity, WebSocket class, name, resume and timeouts */
+  constructor(options: WebSocketTransportOptions) {
+    const Ctor = options.WebSocket ?? (globalThis.WebSocket as WebSocketConstructor | undefined)
+    if (Ctor === undefined) {
+      throw new FeedmeshError(
+        ErrorCodes.BadArgument,
+        'no global WebSocket here: pass one (in Node: `WebSocket` from the ws package)',
+      )
+    }
+    if (typeof options.url !== 'string' || !/^wss?:\/\//i.test(options.url)) {
+      throw new FeedmeshError(ErrorCodes.BadArgument, `not a ws:// or wss:// URL: ${options.url}`)
+    }
+    this.url = options.url
+    this.#WebSocket = Ctor
+    this.readOnly = options.identity === undefined
+    this.#identity = options.identity
+    this.userId = options.identity?.userId
+    this.#name = options.name ?? 'feedmesh-js'
+    this.#resume = options.resume === true ? new WebSocketResume() : undefined
+    this.#pingIntervalMs = positive(options.pingIntervalMs, 15_000, 'pingIntervalMs')
+    this.#idleTimeoutMs = positive(options.idleTimeoutMs, 45_000, 'idleTimeoutMs')
+    this.#handshakeTimeoutMs = positive(options.handshakeTimeoutMs, 15_000, 'handshakeTimeoutMs')
+  }
+
+  /** {@inheritDoc Transport.state} */
+  get state(): TransportState {
+    return this.#state
+  }
+
+  /** The relay's name, from its last `HELLO`. */
+  get relayName(): string | undefined {
+    return this.#relayName
+  }
+
+  /** The relay's public key, from its last `HELLO`. */
+  get relayId(): UserId | undefined {
+    return this.#relayId
+  }
+
+  /** The limits the relay announced in the current connection's `WELCOME` ({@link UNKNOWN_LIMITS} when read-only). */
+  get limits(): ConnectionLimits | undefined {
+    const limits = this.#attempt?.limits
+    return limits === undefined ? undefined : { ...limits }
+  }
+
+  /**
+   * How the last connection ended, with its close code and whether
+   * reconnecting can help (the transport interface's `onClose` carries only
+   * a reason).
+   */
+  get lastClose(): WebSocketClose | undefined {
+    return this.#lastClose === undefined ? undefined : { ...this.#lastClose }
+  }
+
+  /** With `resume`: the relay's `{ epoch, seq }` at the last complete sync. */
+  get resumePoint(): ResumePoint | undefined {
+    return this.#resume?.point
+  }
+
+  /** {@inheritDoc Transport.connect} */
+  connect(handler: TransportHandler): void {
+    if (this.#attempt !== undefined) {
+      this.#attempt.handler = handler
+      return
+    }
+    let socket: WebSocketLike
+    try {
+      socket = new this.#WebSocket(this.url)
+    } catch (error) {
+      // A malformed URL or a blocked port throws synchronously in browsers.
+      this.#state = TransportStates.Closed
+      const message = error instanceof Error ? error.message : String(error)
+      const reason = `cannot open ${this.url}: ${message}`
+      this.#lastClose = { code: ABNORMAL_CLOSURE, reason, retry: true }
+      handler.onError({ code: WebSocketErrorCodes.Unreachable, message })
+      handler.onClose(reason)
+      return
+    }
+    const now = Date.now()
+    const attempt: Attempt = {
+      socket,
+      handler,
+      phase: Phases.Socket,
+      hello: undefined,
+      limits: undefined,
+      queue: [],
+      lastReceived: now,
+      lastTick: now,
+      pingNonce: 0,
+      socketError: undefined,
+      handshakeTimer: undefined,
+      pingTimer: undefined,
+    }
+    this.#attempt = attempt
+    this.#state = TransportStates.Connecting
+    socket.binaryType = 'arraybuffer'
+    socket.onopen = () => this.#onSocketOpen(attempt)
+    socket.onmessage = (event) => this.#onFrame(attempt, event.data)
+    socket.onerror = (event) => {
+      if (this.#attempt === attempt) attempt.socketError = errorMessage(event) ?? 'socket error'
+    }
+    socket.onclose = (event) => this.#onSocketClose(attempt, event)
+    attempt.handshakeTimer = setTimeout(() => {
+      if (this.#attempt !== attempt) return
+      const message = `the handshake with ${this.url} did not complete within ${this.#handshakeTimeoutMs} ms`
+      attempt.handler.onError({ code: WebSocketErrorCodes.HandshakeTimeout, message })
+      this.#end(attempt, `handshake timeout: ${message}`, CloseCodes.GoingAway, () =>
+        dropSocket(socket, CloseCodes.GoingAway, 'handshake timeout'),
+      )
+    }, this.#handshakeTimeoutMs)
+  }
+
+  /** {@inheritDoc Transport.disconnect} */
+  disconnect(): void {
+    const attempt = this.#attempt
+    if (attempt === undefined) return
+    this.#end(attempt, 'disconnected', CloseCodes.Normal, () =>
+      closeSocket(attempt.socket, CloseCodes.Normal, 'disconnect'),
+    )
+  }
+
+  /** {@inheritDoc Transport.subscribe} */
+  subscribe(subscriptions: readonly Subscription[]): void {
+    const copy = subscriptions.map((s) => ({ docId: s.docId, stateVector: s.stateVector.slice() }))
+    if (copy.length > 0) this.#request({ kind: 'subscribe', subscriptions: copy })
+  }
+
+  /** {@inheritDoc Transport.unsubscribe} */
+  unsubscribe(docIds: readonly DocId[]): void {
+    if (docIds.length > 0) this.#request({ kind: 'unsubscribe', docIds: [...docIds] })
+  }
+
+  /**
+   * {@inheritDoc Transport.sendUpdate}
+   * A read-only transport (no identity) reports `onError` `read-only` with
+   * the ref instead of sending.
+   */
+  sendUpdate(docId: DocId, update: Uint8Array, ref: number): void {
+    if (this.readOnly) {
+      const attempt = this.#requireAttempt()
+      attempt.handler.onError({
+        code: WebSocketErrorCodes.ReadOnly,
+        docId,
+        ref,
+        message: 'this transport has no identity: it does not send updates',
+      })
+      return
+    }
+    this.#request({ kind: 'update', docId, update: update.slice(), ref })
+  }
+
+  #requireAttempt(): Attempt {
+    const attempt = this.#attempt
+    if (attempt === undefined) {
+      throw new FeedmeshError(ErrorCodes.Closed, `the connection to ${this.url} is closed`)
+    }
+    return attempt
+  }
+
+  #request(request: Queued): void {
+    const attempt = this.#requireAttempt()
+    if (attempt.phase === Phases.Open) this.#perform(attempt, request)
+    else attempt.queue.push(request)
+  }
+
+  /** Sends a request on the open connection. */
+  #perform(attempt: Attempt, request: Queued): void {
+    const limits = attempt.limits
+    if (limits === undefined) return
+    const maxBatch = Math.max(1, limits.maxBatch)
+    switch (request.kind) {
+      case 'subscribe': {
+        const epoch = attempt.hello?.epoch ?? ''
+        const plan = this.#resume?.plan(request.subscriptions, epoch)
+        if (plan === undefined) {
+          this.#sendSubscribe(attempt, request.subscriptions, undefined)
+          return
+        }
+        if (plan.resumable.length > 0) this.#sendSubscribe(attempt, plan.resumable, plan.resume)
+        if (plan.fresh.length > 0) this.#sendSubscribe(attempt, plan.fresh, undefined)
+        return
+      }
+      case 'unsubscribe':
+        for (let i = 0; i < request.docIds.length; i += maxBatch) {
+          const docIds = request.docIds.slice(i, i + maxBatch)
+          this.#resume?.unsubscribed(docIds)
+          this.#send(attempt, { type: MessageTypes.Unsubscribe, docIds })
+        }
+        return
+      case 'update': {
+        const { docId, update, ref } = request
+        const frame = encodeMessage({ type: MessageTypes.Update, docId, update, ref })
+        if (frame.length > limits.maxFrameBytes) {
+          attempt.handler.onError({
+            code: WebSocketErrorCodes.TooLarge,
+            docId,
+            ref,
+            message: `an update frame of ${frame.length} bytes exceeds the relay's limit of ${limits.maxFrameBytes}`,
+          })
+          return
+        }
+        this.#sendFrame(attempt, frame)
+        return
+      }
+    }
+  }
+
+  /** Sends `subscriptions` in frames of at most `maxBatch` entries and about `maxFrameBytes`. */
+  #sendSubscribe(
+    attempt: Attempt,
+    subscriptions: readonly Subscription[],
+    resume: ResumePoint | undefined,
+  ): void {
+    const limits = attempt.limits
+    if (limits === undefined) return
+    const maxBatch = Math.max(1, limits.maxBatch)
+    const overhead = 32 + (resume === undefined ? 0 : this.#encoder.encode(resume.epoch).length)
+    let batch: Subscription[] = []
+    let bytes = overhead
+    const flush = () => {
+      if (batch.length === 0) return
+      this.#resume?.subscribed(batch.map((s) => s.docId))
+      const msg: Message =
+        resume === undefined
+          ? { type: MessageTypes.Subscribe, subscriptions: batch }
+          : { type: MessageTypes.Subscribe, subscriptions: batch, resume }
+      this.#send(attempt, msg)
+      batch = []
+      bytes = overhead
+    }
+    for (const s of subscriptions) {
+      const size = subscriptionBytes(s, this.#encoder)
+      if (batch.length >= maxBatch || (batch.length > 0 && bytes + size > limits.maxFrameBytes)) {
+        flush()
+      }
+      batch.push(s)
+      bytes += size
+    }
+    flush()
+  }
+
+  #send(attempt: Attempt, msg: Message): void {
+    this.#sendFrame(attempt, encodeMessage(msg))
+  }
+
+  #sendFrame(attempt: Attempt, frame: Uint8Array): void {
+    if (this.#attempt !== attempt || attempt.socket.readyState !== SOCKET_OPEN) return
+    try {
+      attempt.socket.send(frame)
+    } catch {
+      // The socket is closing; its close event ends the attempt.
+    }
+  }
+
+  #onSocketOpen(attempt: Attempt): void {
+    if (this.#attempt !== attempt) return
+    attempt.phase = Phases.Hello
+    attempt.lastReceived = Date.now()
+    this.#send(attempt, {
+      type: MessageTypes.Hello,
+      version: PROTOCOL_VERSION,
+      role: Roles.Client,
+      name: this.#name,
+    })
+  }
+
+  #onSocketClose(attempt: Attempt, event: SocketCloseEvent): void {
+    if (this.#attempt !== attempt) return
+    if (attempt.phase === Phases.Socket) {
+      const message = `cannot reach ${this.url}${attempt.socketError === undefined ? '' : `: ${attempt.socketError}`}`
+      attempt.handler.onError({ code: WebSocketErrorCodes.Unreachable, message })
+      this.#end(attempt, message, ABNORMAL_CLOSURE, () => undefined)
+      return
+    }
+    const why = event.reason === '' ? '' : `: ${event.reason}`
+    const reason = `closed by the relay (${describeClose(event.code)}${why})`
+    this.#end(attempt, reason, event.code, () => undefined)
+  }
+
+  /**
+   * Ends `attempt` once: clears its timers, detaches its socket, closes it
+   * with `close`, records {@link WebSocketTransport.lastClose} (`code`),
+   * reports `onClose`.
+   */
+  #end(attempt: Attempt, reason: string, code: number, close: () => void): void {
+    if (this.#attempt !== attempt) return
+    this.#attempt = undefined
+    this.#lastClose = { code, reason, retry: shouldReconnect(code) }
+    this.#state = TransportStates.Closed
+    clearTimeout(attempt.handshakeTimer)
+    clearInterval(attempt.pingTimer)
+    attempt.handshakeTimer = undefined
+    attempt.pingTimer = undefined
+    attempt.queue = []
+    this.#resume?.closed()
+    const socket = attempt.socket
+    socket.onopen = null
+    socket.onmessage = null
+    socket.onclose = null
+    // `ws` throws on an `error` event nobody listens to: keep a listener.
+    socket.onerror = () => undefined
+    close()
+    attempt.handler.onClose(reason)
+  }
+
+  /** Reports a protocol violation by the relay: `ERROR` frame, close with `code`, `onError`, `onClose`. */
+  #fail(attempt: Attempt, error: RelayError, closeCode: CloseCode): void {
+    if (this.#attempt !== attempt) return
+    try {
+      this.#send(attempt, {
+        type: MessageTypes.Error,
+        code: error.code,
+        rule: '',
+        docId: '',
+        ref: 0,
+        message: error.message,
+      })
+    } catch {
+      // A message that cannot be encoded (lone surrogate from a relay's text): close anyway.
+    }
+    attempt.handler.onError(error)
+    this.#end(attempt, `${error.code}: ${error.message}`, closeCode, () =>
+      closeSocket(attempt.socket, closeCode, error.code),
+    )
+  }
+
+  #onFrame(attempt: Attempt, data: unknown): void {
+    if (this.#attempt !== attempt) return
+    attempt.lastReceived = Date.now()
+    const bytes = frameBytes(data)
+    if (bytes === null) {
+      this.#fail(
+        attempt,
+        { code: WebSocketErrorCodes.TextFrame, message: 'a text frame: the protocol is binary' },
+        CloseCodes.UnsupportedData,
+      )
+      return
+    }
+    let msg: Message
+    try {
+      msg = decodeMessage(bytes)
+    } catch (error) {
+      if (!(error instanceof ProtocolError)) throw error
+      const code = error.code
+      this.#fail(attempt, { code, message: `from the relay: ${error.message}` }, closeCodeFor(code))
+      return
+    }
+    this.#onMessage(attempt, msg)
+  }
+
+  #unexpected(attempt: Attempt, msg: Message): void {
+    this.#fail(
+      attempt,
+      {
+        code: WebSocketErrorCodes.UnexpectedMessage,
+        message: `${messageTypeName(msg.type)} from the relay while waiting for ${attempt.phase}`,
+      },
+      CloseCodes.ProtocolError,
+    )
+  }
+
+  #onMessage(attempt: Attempt, msg: Message): void {
+    const handler = attempt.handler
+    switch (msg.type) {
+      case MessageTypes.Ping:
+        this.#send(attempt, { type: MessageTypes.Pong, nonce: msg.nonce })
+        return
+      case MessageTypes.Pong:
+        return
+      case MessageTypes.Error:
+        handler.onError(relayError(msg))
+        return
+      case MessageTypes.Hello:
+        if (attempt.phase !== Phases.Hello || msg.role !== Roles.Relay) break
+        attempt.hello = msg
+        attempt.phase = Phases.Challenge
+        this.#relayName = msg.name
+        this.#relayId = msg.relayId
+        return
+      case MessageTypes.Challenge: {
+        if (attempt.phase !== Phases.Challenge || msg.relayId !== attempt.hello?.relayId) break
+        const identity = this.#identity
+        if (identity === undefined) {
+          this.#opened(attempt, UNKNOWN_LIMITS)
+          return
+        }
+        const payload = authPayload(msg.nonce, msg.relayId, Roles.Client)
+        attempt.phase = Phases.Welcome
+        this.#send(attempt, {
+          type: MessageTypes.Auth,
+          publicKey: identity.userId,
+          signature: identity.sign(payload),
+        })
+        return
+      }
+      case MessageTypes.Welcome:
+        if (attempt.phase !== Phases.Welcome) break
+        if (msg.userId !== this.userId || msg.role !== Roles.Client) {
+          this.#fail(
+            attempt,
+            {
+              code: WebSocketErrorCodes.BadWelcome,
+              message: `WELCOME as ${msg.role} ${msg.userId}, expected client ${this.userId}`,
+            },
+            CloseCodes.ProtocolError,
+          )
+          return
+        }
+        this.#opened(attempt, msg.limits)
+        return
+      case MessageTypes.Synced:
+        if (attempt.phase !== Phases.Open) break
+        this.#resume?.synced(msg)
+        for (const entry of msg.docs) {
+          if (this.#attempt !== attempt) return
+          handler.onSynced(entry.docId, entry.update, entry.stateVector)
+        }
+        return
+      case MessageTypes.Update:
+        if (attempt.phase !== Phases.Open) break
+        handler.onUpdate(msg.docId, msg.update)
+        return
+      case MessageTypes.Ack:
+        if (attempt.phase !== Phases.Open) break
+        for (const ref of msg.refs) {
+          if (this.#attempt !== attempt) return
+          handler.onAck(msg.docId, ref)
+        }
+        return
+      case MessageTypes.Awareness:
+        if (attempt.phase !== Phases.Open) break
+        return
+      default:
+        break
+    }
+    this.#unexpected(attempt, msg)
+  }
+
+  /** `WELCOME`: start the keepalive, send what was queued, report `onOpen`. */
+  #opened(attempt: Attempt, limits: ConnectionLimits): void {
+    clearTimeout(attempt.handshakeTimer)
+    attempt.handshakeTimer = undefined
+    attempt.limits = { ...limits }
+    attempt.phase = Phases.Open
+    this.#state = TransportStates.Open
+    attempt.lastTick = Date.now()
+    attempt.pingTimer = setInterval(() => this.#tick(attempt), this.#pingIntervalMs)
+    const queued = attempt.queue
+    attempt.queue = []
+    for (const request of queued) {
+      if (this.#attempt !== attempt) return
+      this.#perform(attempt, request)
+    }
+    if (this.#attempt !== attempt) return
+    attempt.handler.onOpen(
+      this.#relayName === undefined || this.#relayName === '' ? this.url : this.#relayName,
+    )
+  }
+
+  /** Keepalive tick: give up a silent relay, else `PING` it. */
+  #tick(attempt: Attempt): void {
+    if (this.#attempt !== attempt) return
+    const now = Date.now()
+    // A tick far behind schedule means this process or tab was suspended, not that the relay is dead: restart the clock.
+    if (now - attempt.lastTick > 2 * this.#pingIntervalMs + 1_000) attempt.lastReceived = now
+    attempt.lastTick = now
+    if (now - attempt.lastReceived >= this.#idleTimeoutMs) {
+      const message = `no frame from ${this.url} for ${now - attempt.lastReceived} ms`
+      attempt.handler.onError({ code: WebSocketErrorCodes.IdleTimeout, message })
+      this.#end(attempt, `idle timeout: ${message}`, CloseCodes.IdleTimeout, () =>
+        dropSocket(attempt.socket, CloseCodes.IdleTimeout, 'idle timeout'),
+      )
+      return
+    }
+    attempt.pingNonce = (attempt.pingNonce + 1) % 2 ** 31
+    this.#send(attempt, { type: MessageTypes.Ping, nonce: attempt.pingNonce })
+  }
+}
+
+/** An `ERROR` frame as a {@link RelayError}: empty rule and docId and ref 0 mean "none". */
+function relayError(msg: Extract<Message, { type: typeof MessageTypes.Error }>): RelayError {
+  const error: RelayError = { code: msg.code, message: msg.message }
+  if (msg.rule !== '') error.rule = msg.rule
+  if (msg.docId !== '') error.docId = msg.docId
+  if (msg.ref !== 0) error.ref = msg.ref
+  return error
+}
+
+function positive(value: number | undefined, fallback: number, what: string): number {
+  if (value === undefined) return fallback
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new FeedmeshError(ErrorCodes.BadArgument, `${what} must be a positive number of ms`)
+  }
+  return value
+}
