@@ -1,0 +1,621 @@
+/**
+ * The relay's side of one feedmesh protocol connection (the exchange is
+ * described in core's `protocol/messages.ts`):
+ *
+ * - `HELLO` first (anything else, or a frame that does not decode, gets an
+ *   `ERROR` and a close code from `CloseCodes`); the relay answers with its
+ *   own `HELLO` (id, epoch, sequence) and a `CHALLENGE`;
+ * - `AUTH` signed over `authPayload(nonce, relayId, 'client')` makes the
+ *   connection act for that user (`WELCOME`); a bad signature closes with
+ *   `AuthFailed`. Without `AUTH` a connection may still subscribe and read;
+ *   its `UPDATE`s get `ERROR unauthenticated`;
+ * - `SUBSCRIBE` is answered with one `SYNCED` frame (several only when the
+ *   answer exceeds the frame limit), after every write it contains is
+ *   durable; live updates of those documents that arrive meanwhile wait
+ *   behind it. With a resume point of this relay's epoch, only documents
+ *   changed since are answered;
+ * - `UPDATE` goes through the {@link UpdatePipeline} after the rate limits
+ *   (per connection and per user); the relay answers `ACK` once it is
+ *   durable (acks of one document in one tick share a frame) or `ERROR`
+ *   (`refused` with the guard rule, `rate-limited`, ...). The connection
+ *   stays usable after any refusal;
+ * - `UNSUBSCRIBE`, `AWARENESS` (relayed to the document's other
+ *   subscribers, never stored), `PING`/`PONG`.
+ *
+ * Frames are handled one after another, in order; when more than a few
+ * hundred wait, the socket is paused (back pressure). Every handler is
+ * wrapped: a failure becomes an `ERROR` frame (or a close), never a crash.
+ */
+import { randomBytes } from 'node:crypto'
+import {
+  authPayload,
+  CloseCodes,
+  closeCodeFor,
+  type DocId,
+  decodeMessage,
+  encodeMessage,
+  isDocId,
+  type Message,
+  MessageTypes,
+  messageTypeName,
+  PROTOCOL_VERSION,
+  ProtocolError,
+  ProtocolErrorCodes,
+  publicKeyFromUserId,
+  Roles,
+  type SubscribeMessage,
+  type SyncedEntry,
+  type UpdateMessage,
+  type UserId,
+} from '@feedmesh/core'
+import type { Logger } from 'pino'
+import type { WebSocket } from 'ws'
+import * as Y from 'yjs'
+import type { LoadedDoc } from './LoadedDoc.js'
+import type { RelayContext } from './RelayContext.js'
+import { Endpoints } from './RelayMetrics.js'
+import { RelayErrorCodes } from './relayErrors.js'
+import type { Subscriber } from './Subscriber.js'
+import { packSynced } from './syncedFrames.js'
+import { TokenBucket } from './TokenBucket.js'
+import { WriteOutcomes } from './UpdatePipeline.js'
+import { toBytes } from './wsBytes.js'
+
+/** The states of a session, as a const object; {@link SessionState} is the union. */
+export const SessionStates = {
+  /** Waiting for `HELLO`. */
+  New: 'new',
+  /** `HELLO` exchanged, `CHALLENGE` sent: may read, may authenticate. */
+  Greeted: 'greeted',
+  /** Authenticated as a user: may write. */
+  Authenticated: 'authenticated',
+  /** Closed or closing. */
+  Closed: 'closed',
+} as const
+
+/** One of {@link SessionStates}. */
+export type SessionState = (typeof SessionStates)[keyof typeof SessionStates]
+
+const PAUSE_AT = 512
+const RESUME_AT = 64
+const CHANGES_PAGE = 10_000
+/** Writes of one connection between arrival and outcome before it stops reading. */
+const MAX_IN_FLIGHT = 1024
+
+/** An error to report to the client, optionally followed by a close. */
+interface Report {
+  code: string
+  message: string
+  docId?: string
+  ref?: number
+  rule?: string
+}
+
+/** One feedmesh protocol connection (see the module comment). */
+export class ClientSession implements Subscriber {
+  /** The session's state. */
+  state: SessionState = SessionStates.New
+  /** The authenticated user, once `WELCOME` was sent. */
+  userId: UserId | undefined
+  readonly #ctx: RelayContext
+  readonly #socket: WebSocket
+  #log: Logger
+  readonly #bucket: TokenBucket
+  readonly #subscribed = new Set<DocId>()
+  /** Documents whose `SYNCED` answer is being prepared, with how many answers each is in. */
+  readonly #syncing = new Map<DocId, number>()
+  /** Live frames held back until the `SYNCED` answer they follow is sent. */
+  #held: Uint8Array[] = []
+  readonly #acks = new Map<DocId, number[]>()
+  #ackTimer: NodeJS.Immediate | undefined
+  #nonce: Uint8Array | undefined
+  #inbox: Promise<void> = Promise.resolve()
+  #waiting = 0
+  #paused = false
+  #inFlight = 0
+  #roomForWrites: (() => void) | undefined
+  readonly #helloTimer: NodeJS.Timeout
+
+  /**
+   * @param ctx the relay's shared state
+   * @param socket the accepted WebSocket
+   * @param remote the peer's address, for logs
+   */
+  constructor(ctx: RelayContext, socket: WebSocket, remote: string) {
+    this.#ctx = ctx
+    this.#socket = socket
+    this.#log = ctx.logger.child({ endpoint: Endpoints.Feedmesh, remote })
+    this.#bucket = new TokenBucket(ctx.limits.connectionRate, ctx.limits.connectionBurst)
+    this.#helloTimer = setTimeout(() => {
+      if (this.state === SessionStates.New) this.#close(CloseCodes.AuthTimeout, 'no HELLO in time')
+    }, ctx.helloTimeoutMs)
+    this.#helloTimer.unref()
+    socket.on('message', (data, isBinary) => this.#onMessage(data, isBinary))
+    socket.on('close', () => this.#onClose())
+    socket.on('error', (error) => this.#log.debug({ err: error }, 'socket error'))
+  }
+
+  /** Sends the acks still waiting for their tick; called before the relay closes sockets. */
+  flush(): void {
+    this.#flushAcks()
+  }
+
+  /** Closes the connection with `code` (e.g. going away on shutdown). */
+  close(code: number, reason: string): void {
+    this.#close(code, reason)
+  }
+
+  /** {@inheritDoc Subscriber.deliverUpdate} */
+  deliverUpdate(docId: DocId, update: Uint8Array): void {
+    const frame = encodeMessage({ type: MessageTypes.Update, docId, update, ref: 0 })
+    this.#ctx.metrics.updatesOut.inc({ endpoint: Endpoints.Feedmesh })
+    if (this.#syncing.has(docId)) this.#held.push(frame)
+    else this.#send(frame)
+  }
+
+  /** {@inheritDoc Subscriber.deliverAwareness} */
+  deliverAwareness(docId: DocId, payload: Uint8Array): void {
+    if (this.#syncing.has(docId)) return // presence is soft state: the next one will do
+    this.#send(encodeMessage({ type: MessageTypes.Awareness, docId, payload }))
+  }
+
+  #onMessage(data: unknown, isBinary: boolean): void {
+    if (this.state === SessionStates.Closed || this.#ctx.draining()) return
+    const bytes = toBytes(data)
+    this.#ctx.metrics.bytesIn.inc(bytes.length)
+    if (!isBinary) {
+      this.#reportAndClose(
+        {
+          code: ProtocolErrorCodes.BadFrame,
+          message: 'the protocol is binary: text frames are not accepted',
+        },
+        CloseCodes.UnsupportedData,
+      )
+      return
+    }
+    this.#waiting++
+    if (this.#waiting > PAUSE_AT && !this.#paused) {
+      this.#paused = true
+      this.#socket.pause()
+    }
+    this.#inbox = this.#inbox.then(async () => {
+      try {
+        if (this.state !== SessionStates.Closed && !this.#ctx.draining()) await this.#handle(bytes)
+      } catch (error) {
+        this.#log.error({ err: error }, 'frame handler failed')
+        this.#report({
+          code: RelayErrorCodes.Internal,
+          message: 'the relay failed to handle the frame',
+        })
+      } finally {
+        this.#waiting--
+        if (this.#paused && this.#waiting < RESUME_AT) {
+          this.#paused = false
+          this.#socket.resume()
+        }
+      }
+    })
+  }
+
+  async #handle(bytes: Uint8Array): Promise<void> {
+    let msg: Message
+    try {
+      msg = decodeMessage(bytes, {
+        maxFrameBytes: this.#ctx.limits.maxFrameBytes,
+        maxBatch: this.#ctx.limits.maxBatch,
+      })
+    } catch (error) {
+      this.#onBadFrame(error)
+      return
+    }
+    if (this.state === SessionStates.New) {
+      if (msg.type !== MessageTypes.Hello) {
+        this.#reportAndClose(
+          {
+            code: RelayErrorCodes.UnexpectedMessage,
+            message: `${messageTypeName(msg.type)} before HELLO`,
+          },
+          CloseCodes.ProtocolError,
+        )
+        return
+      }
+      await this.#onHello(msg.role)
+      return
+    }
+    switch (msg.type) {
+      case MessageTypes.Auth:
+        await this.#onAuth(msg.publicKey, msg.signature)
+        return
+      case MessageTypes.Subscribe:
+        await this.#onSubscribe(msg)
+        return
+      case MessageTypes.Unsubscribe:
+        for (const docId of msg.docIds) {
+          if (this.#subscribed.delete(docId)) this.#ctx.registry.unsubscribe(docId, this)
+        }
+        return
+      case MessageTypes.Update:
+        await this.#onUpdate(msg)
+        return
+      case MessageTypes.Awareness:
+        this.#onAwareness(msg.docId, msg.payload)
+        return
+      case MessageTypes.Ping:
+        this.#send(encodeMessage({ type: MessageTypes.Pong, nonce: msg.nonce }))
+        return
+      case MessageTypes.Pong:
+        return
+      case MessageTypes.Error:
+        this.#log.debug({ code: msg.code, docId: msg.docId, message: msg.message }, 'client error')
+        return
+      default:
+        this.#report({
+          code: RelayErrorCodes.UnexpectedMessage,
+          message: `a client does not send ${messageTypeName(msg.type)}`,
+        })
+    }
+  }
+
+  #onBadFrame(error: unknown): void {
+    const code = error instanceof ProtocolError ? error.code : ProtocolErrorCodes.BadFrame
+    const message = error instanceof Error ? error.message : String(error)
+    this.#ctx.metrics.badFrames.inc({ code })
+    this.#log.debug({ code, message }, 'bad frame')
+    // an unknown message type may come from a newer client: report it, keep the connection
+    if (code === ProtocolErrorCodes.UnknownType && this.state !== SessionStates.New) {
+      this.#report({ code, message })
+      return
+    }
+    this.#reportAndClose({ code, message }, closeCodeFor(code))
+  }
+
+  async #onHello(role: string): Promise<void> {
+    clearTimeout(this.#helloTimer)
+    if (role !== Roles.Client) {
+      this.#reportAndClose(
+        { code: RelayErrorCodes.UntrustedPeer, message: 'this relay has no trusted peers' },
+        CloseCodes.UntrustedPeer,
+      )
+      return
+    }
+    const relayId = this.#ctx.identity.userId
+    const seq = await this.#ctx.store.head()
+    this.#nonce = new Uint8Array(randomBytes(32))
+    this.state = SessionStates.Greeted
+    this.#send(
+      encodeMessage({
+        type: MessageTypes.Hello,
+        version: PROTOCOL_VERSION,
+        role: Roles.Relay,
+        name: this.#ctx.name,
+        relayId,
+        epoch: this.#ctx.store.epoch,
+        seq,
+      }),
+    )
+    this.#send(encodeMessage({ type: MessageTypes.Challenge, nonce: this.#nonce, relayId }))
+  }
+
+  async #onAuth(publicKey: UserId, signature: Uint8Array): Promise<void> {
+    if (this.state !== SessionStates.Greeted || this.#nonce === undefined) {
+      this.#report({
+        code: RelayErrorCodes.UnexpectedMessage,
+        message: 'AUTH was already accepted',
+      })
+      return
+    }
+    const payload = authPayload(this.#nonce, this.#ctx.identity.userId, Roles.Client)
+    const ok = await this.#ctx.verify(publicKeyFromUserId(publicKey), payload, signature)
+    if (!ok) {
+      this.#reportAndClose(
+        { code: RelayErrorCodes.AuthFailed, message: 'the AUTH signature does not verify' },
+        CloseCodes.AuthFailed,
+      )
+      return
+    }
+    this.#nonce = undefined
+    this.userId = publicKey
+    this.state = SessionStates.Authenticated
+    this.#log = this.#log.child({ user: publicKey })
+    const { maxFrameBytes, maxDocsPerConnection, maxBatch } = this.#ctx.limits
+    this.#send(
+      encodeMessage({
+        type: MessageTypes.Welcome,
+        userId: publicKey,
+        role: Roles.Client,
+        limits: { maxFrameBytes, maxDocs: maxDocsPerConnection, maxBatch },
+      }),
+    )
+  }
+
+  async #onSubscribe(msg: SubscribeMessage): Promise<void> {
+    const { registry, store, limits } = this.#ctx
+    const wanted = new Map<DocId, Uint8Array>()
+    for (const { docId, stateVector } of msg.subscriptions) {
+      if (!isDocId(docId)) {
+        this.#report({
+          code: RelayErrorCodes.BadDocId,
+          message: `bad document id "${docId}"`,
+          docId,
+        })
+        continue
+      }
+      if (!this.#subscribed.has(docId) && this.#subscribed.size >= limits.maxDocsPerConnection) {
+        this.#report({
+          code: RelayErrorCodes.TooManyDocs,
+          message: `a connection may subscribe at most ${limits.maxDocsPerConnection} documents`,
+          docId,
+        })
+        continue
+      }
+      this.#subscribed.add(docId)
+      wanted.set(docId, stateVector)
+    }
+    // subscribe first: any change committed from here on is forwarded (held until SYNCED)
+    for (const docId of wanted.keys()) {
+      this.#syncing.set(docId, (this.#syncing.get(docId) ?? 0) + 1)
+      registry.subscribe(docId, this)
+    }
+    try {
+      const { answer, head } = await this.#toAnswer(wanted, msg.resume)
+      const entries = await this.#entries(answer)
+      const packing = packSynced(entries, store.epoch, head, limits.maxFrameBytes)
+      for (const entry of packing.tooLarge) {
+        this.#report({
+          code: RelayErrorCodes.DocTooLarge,
+          message: `the state of ${entry.docId} does not fit in a frame of ${limits.maxFrameBytes} bytes`,
+          docId: entry.docId,
+        })
+      }
+      for (const frame of packing.frames) this.#send(frame)
+    } finally {
+      for (const docId of wanted.keys()) {
+        const n = (this.#syncing.get(docId) ?? 1) - 1
+        if (n === 0) this.#syncing.delete(docId)
+        else this.#syncing.set(docId, n)
+      }
+      if (this.#syncing.size === 0) {
+        const held = this.#held
+        this.#held = []
+        for (const frame of held) this.#send(frame)
+      }
+    }
+  }
+
+  /** Which of the wanted documents to answer (all, or with a resume point those changed since), and the head. */
+  async #toAnswer(
+    wanted: Map<DocId, Uint8Array>,
+    resume: SubscribeMessage['resume'],
+  ): Promise<{ answer: Map<DocId, Uint8Array>; head: number }> {
+    const { store } = this.#ctx
+    const head = await store.head()
+    if (resume === undefined || resume.epoch !== store.epoch || resume.seq > head) {
+      return { answer: wanted, head }
+    }
+    const answer = new Map<DocId, Uint8Array>()
+    let seq = resume.seq
+    for (;;) {
+      const page = await store.changesSince(seq, CHANGES_PAGE)
+      for (const change of page.changes) {
+        const sv = wanted.get(change.docId)
+        if (sv !== undefined) answer.set(change.docId, sv)
+        seq = change.seq
+      }
+      if (!page.more) break
+    }
+    // documents with writes applied but not yet committed are forwarded live anyway
+    return { answer, head }
+  }
+
+  async #entries(answer: Map<DocId, Uint8Array>): Promise<SyncedEntry[]> {
+    const { registry } = this.#ctx
+    const ids = [...answer.keys()]
+    const loaded = await Promise.allSettled(ids.map((docId) => registry.acquire(docId)))
+    const docs: LoadedDoc[] = []
+    const entries: SyncedEntry[] = []
+    try {
+      loaded.forEach((result, i) => {
+        const docId = ids[i]!
+        if (result.status === 'rejected') {
+          this.#log.error({ err: result.reason, docId }, 'cannot load document')
+          this.#report({
+            code: RelayErrorCodes.StorageFailed,
+            message: 'the document cannot be loaded',
+            docId,
+          })
+          return
+        }
+        const doc = result.value
+        docs.push(doc)
+        const sv = answer.get(docId)!
+        try {
+          const update = Y.encodeStateAsUpdate(doc.doc, sv.length === 0 ? undefined : sv)
+          entries.push({ docId, update, stateVector: Y.encodeStateVector(doc.doc) })
+        } catch {
+          this.#report({
+            code: RelayErrorCodes.BadStateVector,
+            message: 'the state vector does not decode',
+            docId,
+          })
+        }
+      })
+      // what the answer holds is sent only once it is durable
+      await Promise.all(docs.map((doc) => doc.committed()))
+      return entries
+    } finally {
+      for (const doc of docs) registry.release(doc)
+    }
+  }
+
+  async #onUpdate(msg: UpdateMessage): Promise<void> {
+    const { docId, update, ref } = msg
+    const { metrics, userRates, pipeline } = this.#ctx
+    const userId = this.userId
+    if (userId === undefined) {
+      metrics.refused.inc({ rule: RelayErrorCodes.Unauthenticated })
+      this.#report({
+        code: RelayErrorCodes.Unauthenticated,
+        message: 'writing needs an authenticated connection (AUTH)',
+        docId,
+        ref,
+      })
+      return
+    }
+    if (!this.#bucket.take() || !userRates.take(userId)) {
+      metrics.updatesIn.inc({ endpoint: Endpoints.Feedmesh, result: 'rate-limited' })
+      this.#report({
+        code: RelayErrorCodes.RateLimited,
+        message: 'too many updates: slow down and send it again',
+        docId,
+        ref,
+      })
+      return
+    }
+    if (this.#inFlight >= MAX_IN_FLIGHT) {
+      await new Promise<void>((resolve) => {
+        this.#roomForWrites = resolve
+      })
+    }
+    this.#inFlight++
+    const start = performance.now()
+    await pipeline.write({
+      docId,
+      update,
+      uploader: userId,
+      source: this,
+      onDone: (outcome) => {
+        this.#inFlight--
+        if (this.#roomForWrites !== undefined && this.#inFlight < MAX_IN_FLIGHT / 2) {
+          this.#roomForWrites()
+          this.#roomForWrites = undefined
+        }
+        metrics.updatesIn.inc({ endpoint: Endpoints.Feedmesh, result: outcome.kind })
+        switch (outcome.kind) {
+          case WriteOutcomes.Stored:
+          case WriteOutcomes.Known:
+            metrics.ackLatency.observe((performance.now() - start) / 1000)
+            this.#ack(docId, ref)
+            return
+          case WriteOutcomes.Refused:
+            metrics.refused.inc({ rule: outcome.rule || outcome.code })
+            this.#log.info({ docId, ref, rule: outcome.rule, code: outcome.code }, outcome.message)
+            this.#report({
+              code: outcome.code,
+              rule: outcome.rule,
+              message: outcome.message,
+              docId,
+              ref,
+            })
+            return
+          case WriteOutcomes.Failed:
+            this.#report({ code: outcome.code, message: outcome.message, docId, ref })
+            return
+        }
+      },
+    })
+  }
+
+  #onAwareness(docId: DocId, payload: Uint8Array): void {
+    if (!this.#subscribed.has(docId)) {
+      this.#report({
+        code: RelayErrorCodes.NotSubscribed,
+        message: 'subscribe to a document before sending its awareness',
+        docId,
+      })
+      return
+    }
+    for (const subscriber of this.#ctx.registry.subscribersOf(docId)) {
+      if (subscriber !== this) subscriber.deliverAwareness(docId, payload)
+    }
+  }
+
+  #ack(docId: DocId, ref: number): void {
+    const refs = this.#acks.get(docId)
+    if (refs === undefined) this.#acks.set(docId, [ref])
+    else refs.push(ref)
+    this.#ackTimer ??= setImmediate(() => this.#flushAcks())
+  }
+
+  #flushAcks(): void {
+    if (this.#ackTimer !== undefined) clearImmediate(this.#ackTimer)
+    this.#ackTimer = undefined
+    const { maxBatch } = this.#ctx.limits
+    for (const [docId, refs] of this.#acks) {
+      for (let i = 0; i < refs.length; i += maxBatch) {
+        this.#send(
+          encodeMessage({ type: MessageTypes.Ack, docId, refs: refs.slice(i, i + maxBatch) }),
+        )
+      }
+    }
+    this.#acks.clear()
+  }
+
+  #report(report: Report): void {
+    this.#flushAcks() // keep the order of answers
+    let frame: Uint8Array
+    try {
+      frame = encodeMessage({
+        type: MessageTypes.Error,
+        code: report.code,
+        rule: report.rule ?? '',
+        docId: report.docId ?? '',
+        ref: report.ref ?? 0,
+        message: report.message.slice(0, 1000),
+      })
+    } catch {
+      frame = encodeMessage({
+        type: MessageTypes.Error,
+        code: report.code,
+        rule: '',
+        docId: '',
+        ref: report.ref ?? 0,
+        message: 'error',
+      })
+    }
+    this.#send(frame)
+  }
+
+  #reportAndClose(report: Report, code: number): void {
+    this.#report(report)
+    this.#close(code, report.code)
+  }
+
+  #send(frame: Uint8Array): void {
+    const socket = this.#socket
+    if (this.state === SessionStates.Closed || socket.readyState !== socket.OPEN) return
+    if (socket.bufferedAmount > this.#ctx.limits.maxBufferedBytes) {
+      this.#log.warn({ buffered: socket.bufferedAmount }, 'slow reader: closing')
+      this.#close(CloseCodes.TryAgainLater, 'too much data waiting: read faster')
+      return
+    }
+    this.#ctx.metrics.bytesOut.inc(frame.length)
+    socket.send(frame)
+  }
+
+  #close(code: number, reason: string): void {
+    if (this.state === SessionStates.Closed) return
+    this.#flushAcks()
+    this.#detach()
+    try {
+      this.#socket.close(code, reason.slice(0, 120))
+    } catch (error) {
+      this.#log.debug({ err: error }, 'close failed')
+      this.#socket.terminate()
+    }
+  }
+
+  #onClose(): void {
+    this.#detach()
+  }
+
+  #detach(): void {
+    if (this.state === SessionStates.Closed) return
+    this.state = SessionStates.Closed
+    clearTimeout(this.#helloTimer)
+    if (this.#ackTimer !== undefined) clearImmediate(this.#ackTimer)
+    this.#acks.clear()
+    for (const docId of this.#subscribed) this.#ctx.registry.unsubscribe(docId, this)
+    this.#subscribed.clear()
+    this.#held = []
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * What every connection of a relay shares: its identity and limits, the
+ * loaded documents, the write pipeline, the store, rate limits, metrics
+ * and the logger. Built once by `startRelay`, passed to each session.
+ */
+import type { Identity, VerifyFn } from '@feedmesh/core'
+import type { Logger } from 'pino'
+import type { DocRegistry } from './DocRegistry.js'
+import type { RelayMetrics } from './RelayMetrics.js'
+import type { RelayLimits } from './relayOptions.js'
+import type { RelayStore } from './store/RelayStore.js'
+import type { UpdatePipeline } from './UpdatePipeline.js'
+import type { UserRateLimits } from './UserRateLimits.js'
+
+/** Shared state of one relay (see the module comment). */
+export interface RelayContext {
+  /** The relay's name. */
+  readonly name: string
+  /** The relay's key pair; its user id is the relay id. */
+  readonly identity: Identity
+  /** The limits in force. */
+  readonly limits: RelayLimits
+  /** Loaded documents and subscriptions. */
+  readonly registry: DocRegistry
+  /** The write path. */
+  readonly pipeline: UpdatePipeline
+  /** The durable store. */
+  readonly store: RelayStore
+  /** Per-user update rates. */
+  readonly userRates: UserRateLimits
+  /** Metrics. */
+  readonly metrics: RelayMetrics
+  /** The relay's logger. */
+  readonly logger: Logger
+  /** Native Ed25519 verification (for `AUTH`). */
+  readonly verify: VerifyFn
+  /** How long a connection may stay without `HELLO`, in ms. */
+  readonly helloTimeoutMs: number
+  /** True once the relay drains: new frames are ignored. */
+  readonly draining: () => boolean
+}

@@ -1,0 +1,278 @@
+/**
+ * The command line of `feedmesh-relay`: every flag, its environment
+ * variable and its help line in one table ({@link CliFlags}), parsed into
+ * `RelayOptions`. A flag wins over its environment variable, which wins over
+ * the default.
+ */
+import { parseArgs } from 'node:util'
+import { type LogLevel, LogLevels } from './logger.js'
+import {
+  DefaultRelayLimits,
+  DefaultRelayOptions,
+  type RelayLimits,
+  type RelayOptions,
+} from './relayOptions.js'
+
+/** One flag of the CLI. */
+interface CliFlag {
+  /** The long flag, without `--`. */
+  flag: string
+  /** Its environment variable. */
+  env: string
+  /** Placeholder in the help. */
+  value: string
+  /** Help line. */
+  help: string
+  /** Where it goes: an option, a limit, or the log level. */
+  target:
+    | { kind: 'option'; key: 'host' | 'name' | 'app' | 'data' }
+    | {
+        kind: 'number'
+        key: 'port' | 'idleUnloadMs' | 'helloTimeoutMs' | 'drainTimeoutMs' | 'compactAfter'
+      }
+    | { kind: 'limit'; key: keyof RelayLimits }
+    | { kind: 'logLevel' }
+}
+
+/** Every flag, in help order. */
+export const CliFlags: readonly CliFlag[] = [
+  {
+    flag: 'host',
+    env: 'FEEDMESH_HOST',
+    value: 'HOST',
+    help: `interface to listen on (default ${DefaultRelayOptions.host})`,
+    target: { kind: 'option', key: 'host' },
+  },
+  {
+    flag: 'port',
+    env: 'FEEDMESH_PORT',
+    value: 'PORT',
+    help: 'port to listen on; 0 picks a free one (default 0)',
+    target: { kind: 'number', key: 'port' },
+  },
+  {
+    flag: 'data',
+    env: 'FEEDMESH_DATA',
+    value: 'DIR',
+    help: 'data directory: relay.key, relay.sqlite, epoch (default ./feedmesh-relay-data)',
+    target: { kind: 'option', key: 'data' },
+  },
+  {
+    flag: 'name',
+    env: 'FEEDMESH_NAME',
+    value: 'NAME',
+    help: `relay name shown to clients (default ${DefaultRelayOptions.name})`,
+    target: { kind: 'option', key: 'name' },
+  },
+  {
+    flag: 'app',
+    env: 'FEEDMESH_APP',
+    value: 'DIR',
+    help: 'serve the static files of DIR over HTTP (index.html fallback)',
+    target: { kind: 'option', key: 'app' },
+  },
+  {
+    flag: 'max-frame-bytes',
+    env: 'FEEDMESH_MAX_FRAME_BYTES',
+    value: 'N',
+    help: `largest WebSocket frame (default ${DefaultRelayLimits.maxFrameBytes})`,
+    target: { kind: 'limit', key: 'maxFrameBytes' },
+  },
+  {
+    flag: 'max-docs',
+    env: 'FEEDMESH_MAX_DOCS',
+    value: 'N',
+    help: `documents one connection may subscribe (default ${DefaultRelayLimits.maxDocsPerConnection})`,
+    target: { kind: 'limit', key: 'maxDocsPerConnection' },
+  },
+  {
+    flag: 'max-batch',
+    env: 'FEEDMESH_MAX_BATCH',
+    value: 'N',
+    help: `entries in one SUBSCRIBE/UNSUBSCRIBE (default ${DefaultRelayLimits.maxBatch})`,
+    target: { kind: 'limit', key: 'maxBatch' },
+  },
+  {
+    flag: 'max-record-bytes',
+    env: 'FEEDMESH_MAX_RECORD_BYTES',
+    value: 'N',
+    help: `largest record, as JSON (default ${DefaultRelayLimits.maxRecordBytes})`,
+    target: { kind: 'limit', key: 'maxRecordBytes' },
+  },
+  {
+    flag: 'conn-rate',
+    env: 'FEEDMESH_CONN_RATE',
+    value: 'N',
+    help: `updates per second per connection (default ${DefaultRelayLimits.connectionRate})`,
+    target: { kind: 'limit', key: 'connectionRate' },
+  },
+  {
+    flag: 'conn-burst',
+    env: 'FEEDMESH_CONN_BURST',
+    value: 'N',
+    help: `burst of updates per connection (default ${DefaultRelayLimits.connectionBurst})`,
+    target: { kind: 'limit', key: 'connectionBurst' },
+  },
+  {
+    flag: 'user-rate',
+    env: 'FEEDMESH_USER_RATE',
+    value: 'N',
+    help: `updates per second per user (default ${DefaultRelayLimits.userRate})`,
+    target: { kind: 'limit', key: 'userRate' },
+  },
+  {
+    flag: 'user-burst',
+    env: 'FEEDMESH_USER_BURST',
+    value: 'N',
+    help: `burst of updates per user (default ${DefaultRelayLimits.userBurst})`,
+    target: { kind: 'limit', key: 'userBurst' },
+  },
+  {
+    flag: 'max-buffered-bytes',
+    env: 'FEEDMESH_MAX_BUFFERED_BYTES',
+    value: 'N',
+    help: `bytes queued for a slow reader before it is closed (default ${DefaultRelayLimits.maxBufferedBytes})`,
+    target: { kind: 'limit', key: 'maxBufferedBytes' },
+  },
+  {
+    flag: 'idle-unload-ms',
+    env: 'FEEDMESH_IDLE_UNLOAD_MS',
+    value: 'MS',
+    help: `unload documents unused this long (default ${DefaultRelayOptions.idleUnloadMs})`,
+    target: { kind: 'number', key: 'idleUnloadMs' },
+  },
+  {
+    flag: 'hello-timeout-ms',
+    env: 'FEEDMESH_HELLO_TIMEOUT_MS',
+    value: 'MS',
+    help: `close connections that send no HELLO this long (default ${DefaultRelayOptions.helloTimeoutMs})`,
+    target: { kind: 'number', key: 'helloTimeoutMs' },
+  },
+  {
+    flag: 'drain-timeout-ms',
+    env: 'FEEDMESH_DRAIN_TIMEOUT_MS',
+    value: 'MS',
+    help: `on SIGTERM, wait this long for pending writes (default ${DefaultRelayOptions.drainTimeoutMs})`,
+    target: { kind: 'number', key: 'drainTimeoutMs' },
+  },
+  {
+    flag: 'compact-after',
+    env: 'FEEDMESH_COMPACT_AFTER',
+    value: 'N',
+    help: 'compact a document log in the background from N updates (default 200)',
+    target: { kind: 'number', key: 'compactAfter' },
+  },
+  {
+    flag: 'log-level',
+    env: 'FEEDMESH_LOG_LEVEL',
+    value: 'LEVEL',
+    help: `${LogLevels.join('|')} (default info)`,
+    target: { kind: 'logLevel' },
+  },
+]
+
+/** The default data directory. */
+export const DEFAULT_DATA = './feedmesh-relay-data'
+
+/** What the command line asks for. */
+export type CliCommand =
+  | { command: 'help' }
+  | { command: 'key'; data: string }
+  | { command: 'serve'; options: RelayOptions; logLevel: LogLevel }
+
+/** The help text, with examples. */
+export function helpText(): string {
+  const width = Math.max(...CliFlags.map((f) => `--${f.flag} ${f.value}`.length))
+  const lines = CliFlags.map(
+    (f) => `  ${`--${f.flag} ${f.value}`.padEnd(width)}  ${f.help} [${f.env}]`,
+  )
+  return `feedmesh-relay: the feedmesh relay server
+
+Usage:
+  feedmesh-relay [flags]              start a relay
+  feedmesh-relay key --data DIR       print the relay's public key (creating its key if missing)
+  feedmesh-relay --help               this help
+
+One port serves the feedmesh WebSocket protocol at /, the y-websocket
+compatibility endpoint at /y/<docId>, GET /healthz, GET /metrics and, with
+--app, static files. On start, the first line on stdout is a JSON object
+with url, httpUrl, publicKey and name; logs are JSON lines on stderr.
+SIGTERM drains: pending writes are committed, sockets close with 1001.
+
+Flags (each also read from the environment variable in brackets):
+${lines.join('\n')}
+
+Examples:
+  feedmesh-relay --port 4444 --data /var/lib/feedmesh
+  FEEDMESH_PORT=0 FEEDMESH_DATA=./data feedmesh-relay --name eu-1
+  feedmesh-relay --host 0.0.0.0 --port 8080 --app ./examples/feed-app/dist
+  feedmesh-relay key --data /var/lib/feedmesh
+`
+}
+
+/** Thrown for a bad command line; the message says what to fix. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError'
+}
+
+function toNumber(flag: string, text: string): number {
+  const value = Number(text)
+  if (text.trim() === '' || !Number.isFinite(value) || value < 0) {
+    throw new UsageError(`--${flag} needs a non-negative number, got "${text}"`)
+  }
+  return value
+}
+
+/** Parses the arguments (without `node` and the script) and the environment. */
+export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliCommand {
+  const options: Record<string, { type: 'string' } | { type: 'boolean'; short?: string }> = {
+    help: { type: 'boolean', short: 'h' },
+  }
+  for (const f of CliFlags) options[f.flag] = { type: 'string' }
+  let parsed: ReturnType<typeof parseArgs>
+  try {
+    parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true })
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error))
+  }
+  if (parsed.values.help === true) return { command: 'help' }
+  const positionals = parsed.positionals
+  if (positionals.length > 1 || (positionals.length === 1 && positionals[0] !== 'key')) {
+    throw new UsageError(`unknown command "${positionals.join(' ')}" (try --help)`)
+  }
+  const relay: RelayOptions = { data: DEFAULT_DATA }
+  const limits: Partial<RelayLimits> = {}
+  let logLevel: LogLevel = 'info'
+  for (const f of CliFlags) {
+    const raw = parsed.values[f.flag]
+    const text = typeof raw === 'string' ? raw : env[f.env]
+    if (text === undefined || text === '') continue
+    const target = f.target
+    switch (target.kind) {
+      case 'option':
+        relay[target.key] = text
+        break
+      case 'number':
+        relay[target.key] = toNumber(f.flag, text)
+        break
+      case 'limit': {
+        const value = toNumber(f.flag, text)
+        if (value === 0) throw new UsageError(`--${f.flag} must be above 0`)
+        limits[target.key] = value
+        break
+      }
+      case 'logLevel':
+        if (!(LogLevels as readonly string[]).includes(text)) {
+          throw new UsageError(`--log-level must be one of ${LogLevels.join(', ')}`)
+        }
+        logLevel = text as LogLevel
+        break
+    }
+  }
+  if (relay.port !== undefined && (!Number.isInteger(relay.port) || relay.port > 65535)) {
+    throw new UsageError(`--port must be an integer from 0 to 65535, got ${relay.port}`)
+  }
+  if (positionals[0] === 'key') return { command: 'key', data: relay.data }
+  relay.limits = limits
+  return { command: 'serve', options: relay, logLevel }
+}

@@ -1,0 +1,222 @@
+/**
+ * Starts a relay: one node:http server on one port carries the feedmesh
+ * WebSocket protocol at `/`, the y-websocket compatibility endpoint at
+ * `/y/<docId>`, `/healthz`, `/metrics` and (with `app`) static files.
+ *
+ * `close()` drains: it stops accepting connections and frames, waits
+ * (bounded by `drainTimeoutMs`) until every write in progress is committed
+ * and acknowledged, closes every socket with 1001 (going away), then closes
+ * the store.
+ */
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { Duplex } from 'node:stream'
+import { bestVerifier, CloseCodes, isDocId, RecordVerifier } from '@feedmesh/core'
+import { WebSocketServer } from 'ws'
+import { ClientSession } from './ClientSession.js'
+import { DocRegistry } from './DocRegistry.js'
+import { type Health, httpRoutes } from './httpRoutes.js'
+import { createLogger } from './logger.js'
+import type { RelayContext } from './RelayContext.js'
+import { Endpoints, RelayMetrics } from './RelayMetrics.js'
+import { loadRelayKey } from './relayKey.js'
+import { DefaultRelayOptions, type RelayOptions, resolveLimits } from './relayOptions.js'
+import { StaticFiles } from './staticFiles.js'
+import { SqliteStore } from './store/SqliteStore.js'
+import { UpdatePipeline } from './UpdatePipeline.js'
+import { UserRateLimits } from './UserRateLimits.js'
+import { YSession } from './YSession.js'
+
+/** A running relay. */
+export interface Relay {
+  /** The WebSocket URL of the feedmesh protocol, e.g. `ws://127.0.0.1:4123`. */
+  readonly url: string
+  /** The HTTP base URL (`/healthz`, `/metrics`, the app), e.g. `http://127.0.0.1:4123`. */
+  readonly httpUrl: string
+  /** The relay's public key (relay id). */
+  readonly publicKey: string
+  /** The relay's name. */
+  readonly name: string
+  /** The store's instance epoch. */
+  readonly epoch: string
+  /** The figures of `/healthz`. */
+  health(): Promise<Health>
+  /** Drains and stops the relay (see the module comment). Idempotent. */
+  close(): Promise<void>
+}
+
+/** The path prefix of the y-websocket compatibility endpoint. */
+export const Y_PREFIX = '/y/'
+
+/** Starts a relay with `options` (see {@link RelayOptions}); resolves once it listens. */
+export async function startRelay(options: RelayOptions): Promise<Relay> {
+  const name = options.name ?? DefaultRelayOptions.name
+  const host = options.host ?? DefaultRelayOptions.host
+  const limits = resolveLimits(options.limits)
+  const logger = options.logger ?? createLogger(name)
+  const identity = loadRelayKey(options.data)
+  const app = options.app === undefined ? undefined : new StaticFiles(options.app)
+  const store =
+    options.store ??
+    (await SqliteStore.open(options.data, {
+      ...(options.compactAfter === undefined ? {} : { compactAfter: options.compactAfter }),
+      onBackgroundError: (error) => logger.warn({ err: error }, 'store background work failed'),
+    }))
+  const metrics = new RelayMetrics()
+  const registry = new DocRegistry({
+    store,
+    idleUnloadMs: options.idleUnloadMs ?? DefaultRelayOptions.idleUnloadMs,
+    onCountChange: (n) => metrics.documentsLoaded.set(n),
+  })
+  const pipeline = new UpdatePipeline({
+    registry,
+    store,
+    verifier: new RecordVerifier(),
+    maxRecordBytes: limits.maxRecordBytes,
+    logger,
+  })
+  const userRates = new UserRateLimits(limits.userRate, limits.userBurst)
+  const rateSweep = setInterval(() => userRates.sweep(), 10_000)
+  rateSweep.unref()
+  let draining = false
+  const ctx: RelayContext = {
+    name,
+    identity,
+    limits,
+    registry,
+    pipeline,
+    store,
+    userRates,
+    metrics,
+    logger,
+    verify: (await bestVerifier()).verify,
+    helloTimeoutMs: options.helloTimeoutMs ?? DefaultRelayOptions.helloTimeoutMs,
+    draining: () => draining,
+  }
+  const sessions = new Set<ClientSession | YSession>()
+  const health = async (): Promise<Health> => ({
+    name,
+    publicKey: identity.userId,
+    epoch: store.epoch,
+    seq: await store.head(),
+    documentsLoaded: registry.loadedCount,
+    connections: sessions.size,
+  })
+
+  const server = http.createServer(httpRoutes({ health, registry: metrics.registry, app, logger }))
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: limits.maxFrameBytes,
+    perMessageDeflate: false,
+  })
+  server.on('upgrade', (req, socket: Duplex, head) => {
+    socket.on('error', (error) => logger.debug({ err: error }, 'upgrade socket error'))
+    const remote = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`
+    const urlPath = (req.url ?? '/').split('?')[0] ?? '/'
+    let docId: string | undefined
+    if (urlPath.startsWith(Y_PREFIX)) {
+      try {
+        docId = decodeURIComponent(urlPath.slice(Y_PREFIX.length))
+      } catch {
+        docId = ''
+      }
+      if (!isDocId(docId)) return refuseUpgrade(socket, 400, 'Bad Request', 'bad document id')
+    } else if (urlPath !== '/') {
+      return refuseUpgrade(socket, 404, 'Not Found', 'no WebSocket endpoint here')
+    }
+    if (draining) return refuseUpgrade(socket, 503, 'Service Unavailable', 'the relay is stopping')
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const endpoint = docId === undefined ? Endpoints.Feedmesh : Endpoints.YWebsocket
+      ws.on('error', (error) => logger.debug({ err: error, remote }, 'websocket error'))
+      const session =
+        docId === undefined
+          ? new ClientSession(ctx, ws, remote)
+          : new YSession(ctx, ws, docId, remote)
+      sessions.add(session)
+      metrics.connections.inc({ endpoint })
+      logger.debug({ remote, endpoint, docId }, 'connection opened')
+      ws.on('close', (code) => {
+        sessions.delete(session)
+        metrics.connections.dec({ endpoint })
+        logger.debug({ remote, endpoint, code }, 'connection closed')
+      })
+    })
+  })
+  server.on('clientError', (error, socket) => {
+    logger.debug({ err: error }, 'http client error')
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\n\r\n')
+    else socket.destroy()
+  })
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(options.port ?? DefaultRelayOptions.port, host, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  server.on('error', (error) => logger.error({ err: error }, 'http server error'))
+  const { port } = server.address() as AddressInfo
+  const hostInUrl = host.includes(':') ? `[${host}]` : host
+  const url = `ws://${hostInUrl}:${port}`
+  const httpUrl = `http://${hostInUrl}:${port}`
+  const drainTimeoutMs = options.drainTimeoutMs ?? DefaultRelayOptions.drainTimeoutMs
+
+  let closing: Promise<void> | undefined
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      draining = true
+      logger.info({ connections: sessions.size }, 'draining')
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()))
+      server.closeIdleConnections()
+      const settled = await withTimeout(registry.settled(), drainTimeoutMs)
+      if (!settled) logger.warn('drain timed out: closing with writes still pending')
+      for (const session of sessions) {
+        if (session instanceof ClientSession) session.flush()
+        session.close(CloseCodes.GoingAway, 'the relay is going away')
+      }
+      const socketsClosed = waitFor(() => sessions.size === 0)
+      if (!(await withTimeout(socketsClosed, 2000))) {
+        for (const ws of wss.clients) ws.terminate()
+      }
+      server.closeAllConnections()
+      await withTimeout(stopped, 2000)
+      wss.close()
+      clearInterval(rateSweep)
+      registry.close()
+      await store.close()
+      logger.info('closed')
+    })()
+    return closing
+  }
+
+  logger.info({ url, publicKey: identity.userId, epoch: store.epoch, limits }, 'relay listening')
+  return { url, httpUrl, publicKey: identity.userId, name, epoch: store.epoch, health, close }
+}
+
+function refuseUpgrade(socket: Duplex, status: number, text: string, body: string): void {
+  socket.end(
+    `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  )
+}
+
+/** Resolves true when `promise` settles within `ms`, false otherwise. */
+async function withTimeout(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms)
+  })
+  try {
+    return await Promise.race([promise.then(() => true), timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** Resolves once `done()` is true (checked every 10 ms). */
+function waitFor(done: () => boolean): Promise<void> {
+  return new Promise((resolve) => {
+    const check = () => (done() ? resolve() : setTimeout(check, 10))
+    check()
+  })
+}
