@@ -24,6 +24,10 @@ export const ErrorCodes = {
   Storage: 'storage',
   /** The write guard refused an update; `rule` names why. */
   Refused: 'refused',
+  /** A wait did not complete in time (e.g. `FeedClient.whenSynced`). */
+  Timeout: 'timeout',
+  /** No relay to wait for: none is configured, or every one refused this client for good. */
+  NoRelay: 'no-relay',
 } as const
 
 /** Union of every {@link ErrorCodes} value. */

@@ -6,6 +6,14 @@ export { fromBase64url, toBase64url } from './base64url.js'
 export { type DropReason, DropReasons } from './client/DropStats.js'
 export { type ClientStats, FeedClient, type FeedClientOptions } from './client/FeedClient.js'
 export type { LiveQuery, PagedLiveQuery } from './client/LiveQuery.js'
+export { type OutboxAction, OutboxActions, outboxActionFor } from './client/outboxPolicy.js'
+export {
+  Presence,
+  type PresenceOptions,
+  type PresencePeer,
+  type PresenceState,
+  type PresenceView,
+} from './client/Presence.js'
 export { type CommentRef, formatRef, type PostRef, parseRef, type RoomRef } from './client/refs.js'
 export type { BackoffOptions, Timers } from './client/SyncEngine.js'
 export type {
@@ -136,7 +144,16 @@ export {
   type RelayError,
   type Subscription,
   type Transport,
+  type TransportCloseInfo,
   type TransportHandler,
   type TransportState,
   TransportStates,
 } from './transport/Transport.js'
+export {
+  UNKNOWN_LIMITS,
+  type WebSocketClose,
+  WebSocketTransport,
+  type WebSocketTransportOptions,
+} from './transport/WebSocketTransport.js'
+export { type WebSocketErrorCode, WebSocketErrorCodes } from './transport/websocketErrors.js'
+export type { WebSocketConstructor, WebSocketLike } from './transport/websocketLike.js'

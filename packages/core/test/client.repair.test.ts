@@ -41,6 +41,9 @@ class RecordingTransport implements Transport {
   readonly errors: RelayError[] = []
   readonly acks: number[] = []
   constructor(readonly inner: Transport) {}
+  get name(): string {
+    return this.inner.name
+  }
   get state(): TransportState {
     return this.inner.state
   }
@@ -69,6 +72,9 @@ class RecordingTransport implements Transport {
   sendUpdate(docId: DocId, update: Uint8Array, ref: number): void {
     this.sent.push({ docId, ref })
     this.inner.sendUpdate(docId, update, ref)
+  }
+  sendAwareness(docId: DocId, payload: Uint8Array): void {
+    this.inner.sendAwareness(docId, payload)
   }
   /** Outbox refs sent, in order (repair refs left out). */
   get outboxRefs(): number[] {

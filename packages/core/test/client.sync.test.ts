@@ -2,7 +2,6 @@ import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { FeedClient } from '../src/client/FeedClient.js'
 import { newId } from '../src/client/ids.js'
-import type { Timers } from '../src/client/SyncEngine.js'
 import {
   type DocId,
   monthOf,
@@ -19,13 +18,8 @@ import { MemoryStorage } from '../src/storage/MemoryStorage.js'
 import { MemoryRelay } from '../src/transport/MemoryRelay.js'
 import { MemoryTransport } from '../src/transport/MemoryTransport.js'
 import { SimNetwork } from '../src/transport/SimNetwork.js'
-import type {
-  Subscription,
-  Transport,
-  TransportHandler,
-  TransportState,
-} from '../src/transport/Transport.js'
 import { injectWrite } from './helpers/clientFixtures.js'
+import { FakeTransport, ManualTimers } from './helpers/fakeTransport.js'
 
 const jan = Date.UTC(2026, 0, 10)
 const clients: FeedClient[] = []
@@ -171,61 +165,6 @@ describe('sync through a MemoryRelay', () => {
     await until(net, () => r1.doc(userDocId(a.client.userId)) !== undefined, 'r1 has the data')
   })
 })
-
-/** A transport whose events the test fires by hand. */
-class FakeTransport implements Transport {
-  state: TransportState = 'closed'
-  handler: TransportHandler | null = null
-  connects = 0
-  subscribed: Subscription[][] = []
-  sent: { docId: DocId; update: Uint8Array; ref: number }[] = []
-  constructor(readonly name: string) {}
-  connect(handler: TransportHandler): void {
-    this.connects++
-    this.state = 'connecting'
-    this.handler = handler
-  }
-  disconnect(): void {
-    if (this.state === 'closed') return
-    this.state = 'closed'
-    this.handler?.onClose('disconnect')
-  }
-  subscribe(subscriptions: readonly Subscription[]): void {
-    this.subscribed.push([...subscriptions])
-  }
-  unsubscribe(): void {}
-  sendUpdate(docId: DocId, update: Uint8Array, ref: number): void {
-    this.sent.push({ docId, update, ref })
-  }
-  open(): void {
-    this.state = 'open'
-    this.handler?.onOpen(this.name)
-  }
-  drop(): void {
-    this.state = 'closed'
-    this.handler?.onClose('dropped')
-  }
-}
-
-/** Timers fired by hand. */
-class ManualTimers implements Timers {
-  next = 1
-  pending = new Map<number, { fn: () => void; ms: number }>()
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = this.next++
-    this.pending.set(id, { fn, ms })
-    return id
-  }
-  clearTimeout(handle: unknown): void {
-    this.pending.delete(handle as number)
-  }
-  fireAll(): number[] {
-    const fired = [...this.pending.values()]
-    this.pending.clear()
-    for (const t of fired) t.fn()
-    return fired.map((t) => t.ms)
-  }
-}
 
 describe('SyncEngine with a fake transport', () => {
   it('batch-subscribes open documents, resends the outbox on reconnect, backs off with jitter, fails over and returns', async () => {

@@ -1,13 +1,17 @@
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { type DocId, threadDocId, userDocId } from '../src/docIds.js'
+import { type DocId, roomDocId, threadDocId, userDocId } from '../src/docIds.js'
 import { Identity } from '../src/Identity.js'
 import { listEntries, type RecordWrite, writeRecords } from '../src/recordMap.js'
 import { MemoryRelay } from '../src/transport/MemoryRelay.js'
 import { MemoryTransport } from '../src/transport/MemoryTransport.js'
 import { authMessage, type RelayFrame } from '../src/transport/memoryProtocol.js'
 import { SimNetwork } from '../src/transport/SimNetwork.js'
-import type { RelayError, TransportHandler } from '../src/transport/Transport.js'
+import type {
+  RelayError,
+  TransportCloseInfo,
+  TransportHandler,
+} from '../src/transport/Transport.js'
 
 /** Everything a transport reported, with the network's delivery count at each event. */
 class Recorder implements TransportHandler {
@@ -17,6 +21,9 @@ class Recorder implements TransportHandler {
   updates: { docId: DocId; update: Uint8Array }[] = []
   acks: { docId: DocId; ref: number }[] = []
   errors: RelayError[] = []
+  caughtUp: DocId[][] = []
+  awareness: { docId: DocId; payload: Uint8Array }[] = []
+  closeInfos: TransportCloseInfo[] = []
   constructor(
     readonly net: SimNetwork,
     readonly onAckHook?: (docId: DocId, ref: number) => void,
@@ -24,8 +31,15 @@ class Recorder implements TransportHandler {
   onOpen(relay: string) {
     this.opens.push(relay)
   }
-  onClose(reason: string) {
+  onClose(reason: string, info: TransportCloseInfo) {
     this.closes.push(reason)
+    this.closeInfos.push(info)
+  }
+  onCaughtUp(docIds: readonly DocId[]) {
+    this.caughtUp.push([...docIds])
+  }
+  onAwareness(docId: DocId, payload: Uint8Array) {
+    this.awareness.push({ docId, payload })
   }
   onSynced(docId: DocId, update: Uint8Array, stateVector: Uint8Array) {
     this.synced.push({ docId, update, stateVector, delivery: this.net.delivered })
@@ -98,6 +112,7 @@ describe('MemoryTransport + MemoryRelay', () => {
     transport.disconnect()
     expect(transport.state).toBe('closed')
     expect(rec.closes).toHaveLength(1)
+    expect(rec.closeInfos).toEqual([{ retry: false }])
     await net.run()
     expect(relay.clientCount).toBe(0)
   })
@@ -157,6 +172,7 @@ describe('MemoryTransport + MemoryRelay', () => {
     expect(net.delivered - deliveredBefore).toBe(2) // one subscribe, one synced batch
     expect(b.rec.synced.map((s) => s.docId)).toEqual(docIds)
     expect(new Set(b.rec.synced.map((s) => s.delivery)).size).toBe(1)
+    expect(b.rec.caughtUp).toEqual([docIds])
     for (const [i, s] of b.rec.synced.entries()) {
       Y.applyUpdate(bobDocs[i]!, s.update)
       expect(Y.encodeStateVector(bobDocs[i]!)).toEqual(s.stateVector)
@@ -346,6 +362,41 @@ describe('MemoryTransport + MemoryRelay', () => {
       expect.objectContaining({ code: 'bad-doc-id', docId: 'u/short', ref: 5 }),
     ])
     expect(a.rec.synced.map((s) => s.docId)).toEqual([good])
+    // The answer is complete for both: the refused one was reported first.
+    expect(a.rec.caughtUp).toEqual([['x/nope', good]])
+  })
+
+  it('answers every subscribe in order, also one with nothing valid: one caught-up each', async () => {
+    const { net, relay } = setup()
+    const alice = Identity.generate()
+    const a = await connected(net, relay, alice)
+    const empty = Y.encodeStateVector(new Y.Doc())
+    a.transport.subscribe([{ docId: 'x/nope', stateVector: empty }])
+    a.transport.subscribe([{ docId: userDocId(alice.userId), stateVector: empty }])
+    await net.run()
+    expect(a.rec.caughtUp).toEqual([['x/nope'], [userDocId(alice.userId)]])
+    expect(a.rec.synced.map((s) => s.docId)).toEqual([userDocId(alice.userId)])
+  })
+
+  it('relays awareness to the other subscribers of the document only, and stores nothing', async () => {
+    const { net, relay } = setup()
+    const [alice, bob, carol] = [Identity.generate(), Identity.generate(), Identity.generate()]
+    const a = await connected(net, relay, alice)
+    const b = await connected(net, relay, bob)
+    const c = await connected(net, relay, carol)
+    const room = roomDocId(alice.userId, 'lobby')
+    const empty = Y.encodeStateVector(new Y.Doc())
+    a.transport.subscribe([{ docId: room, stateVector: empty }])
+    b.transport.subscribe([{ docId: room, stateVector: empty }])
+    await net.run()
+    a.transport.sendAwareness(room, new Uint8Array([1, 2]))
+    c.transport.sendAwareness(room, new Uint8Array([3]))
+    await net.run()
+    expect(b.rec.awareness).toEqual([{ docId: room, payload: new Uint8Array([1, 2]) }])
+    expect(a.rec.awareness).toEqual([])
+    expect(c.rec.awareness).toEqual([])
+    expect(c.rec.errors).toEqual([expect.objectContaining({ code: 'not-subscribed', docId: room })])
+    expect(relay.log(room)).toHaveLength(0)
   })
 
   it('a cut drops in-flight messages and closes; a connect waits for restore', async () => {
@@ -363,6 +414,7 @@ describe('MemoryTransport + MemoryRelay', () => {
     expect(net.pending).toBe(0)
     expect(a.transport.state).toBe('closed')
     expect(a.rec.closes).toEqual(['the link was cut'])
+    expect(a.rec.closeInfos).toEqual([{ retry: true }])
     await net.run()
     expect(relay.log(docId)).toHaveLength(0)
     expect(relay.clientCount).toBe(0)

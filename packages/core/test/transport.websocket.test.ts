@@ -33,7 +33,9 @@ import { UNKNOWN_LIMITS, WebSocketTransport } from '../src/transport/WebSocketTr
 
 type Event =
   | { e: 'open'; relay: string }
-  | { e: 'close'; reason: string }
+  | { e: 'close'; reason: string; code?: number; retry: boolean }
+  | { e: 'caughtUp'; docIds: DocId[] }
+  | { e: 'awareness'; docId: DocId; payload: Uint8Array }
   | { e: 'synced'; docId: DocId; update: Uint8Array; stateVector: Uint8Array }
   | { e: 'update'; docId: DocId; update: Uint8Array }
   | { e: 'ack'; docId: DocId; ref: number }
@@ -50,7 +52,9 @@ function recorder(): TransportHandler & {
     of: <K extends Event['e']>(k: K) =>
       events.filter((ev): ev is Extract<Event, { e: K }> => ev.e === k),
     onOpen: (relay) => events.push({ e: 'open', relay }),
-    onClose: (reason) => events.push({ e: 'close', reason }),
+    onClose: (reason, info) => events.push({ e: 'close', reason, ...info }),
+    onCaughtUp: (docIds) => events.push({ e: 'caughtUp', docIds: [...docIds] }),
+    onAwareness: (docId, payload) => events.push({ e: 'awareness', docId, payload }),
     onSynced: (docId, update, stateVector) =>
       events.push({ e: 'synced', docId, update, stateVector }),
     onUpdate: (docId, update) => events.push({ e: 'update', docId, update }),
@@ -365,6 +369,7 @@ describe('WebSocketTransport: handshake', () => {
     expect(h.of('error')[0]?.error).toEqual({ code: 'auth-failed', message: 'bad signature' })
     expect(h.of('close')[0]?.reason).toContain('4001 AuthFailed')
     expect(t.lastClose).toMatchObject({ code: CloseCodes.AuthFailed, retry: false })
+    expect(h.of('close')[0]).toMatchObject({ code: CloseCodes.AuthFailed, retry: false })
     expect(h.of('open')).toEqual([])
     expect(t.state).toBe('closed')
   })
@@ -417,6 +422,7 @@ describe('WebSocketTransport: handshake', () => {
     expect(conn.received.at(-1)).toMatchObject({ type: MessageTypes.Error, code: 'bad-version' })
     expect(h.of('error').map((e) => e.error.code)).toEqual(['bad-version'])
     expect(h.of('close')).toHaveLength(1)
+    expect(h.of('close')[0]).toMatchObject({ code: CloseCodes.BadVersion, retry: false })
   })
 
   it('gives up a relay that never completes the handshake', async () => {
@@ -469,7 +475,8 @@ describe('WebSocketTransport: requests and relay frames', () => {
       MessageTypes.Update,
       MessageTypes.Unsubscribe,
     ])
-    expect(h.events.map((e) => e.e)).toEqual(['open', 'synced', 'ack'])
+    expect(h.events.map((e) => e.e)).toEqual(['open', 'synced', 'caughtUp', 'ack'])
+    expect(h.of('caughtUp')).toEqual([{ e: 'caughtUp', docIds: ['u/a'] }])
     expect(h.of('ack')[0]).toEqual({ e: 'ack', docId: 'u/a', ref: 1 })
     expect(
       relay
@@ -497,6 +504,14 @@ describe('WebSocketTransport: requests and relay frames', () => {
     )
     const unsubs = conn.received.filter((m) => m.type === MessageTypes.Unsubscribe)
     expect(unsubs.map((m) => m.docIds)).toEqual([ids.slice(0, 3), ids.slice(3, 6), ids.slice(6, 7)])
+    // One caught-up per SUBSCRIBE frame, after its SYNCED.
+    expect(h.of('caughtUp').map((e) => e.docIds)).toEqual([
+      ids.slice(0, 3),
+      ids.slice(3, 6),
+      ids.slice(6),
+    ])
+    const order = h.events.filter((e) => e.e === 'synced' || e.e === 'caughtUp').map((e) => e.e)
+    expect(order.slice(0, 4)).toEqual(['synced', 'synced', 'synced', 'caughtUp'])
   })
 
   it('splits SUBSCRIBE by maxFrameBytes too', async () => {
@@ -676,7 +691,12 @@ describe('WebSocketTransport: failures and closing', () => {
     await until(() => h.of('close').length === 1, 'close')
     await sleep(30)
     expect(h.of('close')).toEqual([
-      { e: 'close', reason: 'closed by the relay (1001 GoingAway: draining)' },
+      {
+        e: 'close',
+        reason: 'closed by the relay (1001 GoingAway: draining)',
+        code: CloseCodes.GoingAway,
+        retry: true,
+      },
     ])
     expect(h.of('error')).toEqual([])
     expect(t.state).toBe('closed')
@@ -685,6 +705,16 @@ describe('WebSocketTransport: failures and closing', () => {
     expect(relay.conns).toHaveLength(2)
     expect(h2.events).toEqual([{ e: 'open', relay: 'scripted' }])
     expect(h.events.filter((e) => e.e === 'open')).toHaveLength(1)
+  })
+
+  it('a 1000 close from the relay side (a proxy) counts as retry', async () => {
+    const relay = await ScriptedRelay.start()
+    const t = transport(relay)
+    const h = await open(t)
+    relay.conns[0]!.socket.close(CloseCodes.Normal, 'bye')
+    await until(() => h.of('close').length === 1, 'close')
+    expect(h.of('close')[0]).toMatchObject({ code: CloseCodes.Normal, retry: true })
+    expect(t.lastClose).toMatchObject({ code: CloseCodes.Normal, retry: true })
   })
 
   it('disconnect() closes with 1000, reports onClose once and clears every timer', async () => {
@@ -713,7 +743,9 @@ describe('WebSocketTransport: failures and closing', () => {
       expect(created.size).toBe(2) // the handshake timeout and the keepalive interval
       t.disconnect()
       for (const handle of created) expect(cleared.has(handle)).toBe(true)
-      expect(h.of('close')).toEqual([{ e: 'close', reason: 'disconnected' }])
+      expect(h.of('close')).toEqual([
+        { e: 'close', reason: 'disconnected', code: 1000, retry: false },
+      ])
       expect(t.lastClose).toEqual({ code: 1000, reason: 'disconnected', retry: false })
       expect(t.state).toBe('closed')
       const conn = relay.conns[0]!
@@ -740,10 +772,95 @@ describe('WebSocketTransport: failures and closing', () => {
     t.disconnect()
     expect(timers()).toBe(before)
     await sleep(50)
-    expect(h.events).toEqual([{ e: 'close', reason: 'disconnected' }])
+    expect(h.events).toEqual([{ e: 'close', reason: 'disconnected', code: 1000, retry: false }])
     expect(
       relay.conns.every((c) => !c.received.some((m) => m.type === MessageTypes.Subscribe)),
     ).toBe(true)
+  })
+})
+
+describe('WebSocketTransport: caught up and awareness', () => {
+  it('reports onCaughtUp once the last SYNCED frame of an answer arrived, naming every document', async () => {
+    const [a, b, c] = docIds(3) as [DocId, DocId, DocId]
+    const relay = await ScriptedRelay.start({
+      onMessage: (conn, msg) => {
+        if (msg.type !== MessageTypes.Subscribe) return false
+        // Answered in two frames; `c` did not change (a resumed subscription) and gets no entry.
+        const entry = (docId: DocId) => ({
+          docId,
+          update: Y.encodeStateAsUpdate(relay.doc(docId)),
+          stateVector: Y.encodeStateVector(relay.doc(docId)),
+        })
+        conn.send({ type: MessageTypes.Synced, docs: [entry(a)], epoch: 'e1', seq: 3, more: true })
+        setTimeout(() => {
+          conn.send({
+            type: MessageTypes.Synced,
+            docs: [entry(b)],
+            epoch: 'e1',
+            seq: 3,
+            more: false,
+          })
+        }, 30)
+        return true
+      },
+    })
+    const t = transport(relay)
+    const h = await open(t)
+    t.subscribe([a, b, c].map((docId) => ({ docId, stateVector: sv() })))
+    await until(() => h.of('synced').length === 1, 'first frame')
+    await sleep(10)
+    expect(h.of('caughtUp')).toEqual([])
+    await until(() => h.of('caughtUp').length === 1, 'caught up')
+    expect(h.events.map((e) => e.e)).toEqual(['open', 'synced', 'synced', 'caughtUp'])
+    expect(h.of('caughtUp')[0]?.docIds).toEqual([a, b, c])
+  })
+
+  it('resumed documents without changes get no onSynced, but onCaughtUp names them', async () => {
+    const relay = await ScriptedRelay.start({
+      onMessage: (conn, msg) => {
+        if (msg.type !== MessageTypes.Subscribe || msg.resume === undefined) return false
+        conn.send({ type: MessageTypes.Synced, docs: [], epoch: 'e1', seq: relay.seq, more: false })
+        return true
+      },
+    })
+    const t = transport(relay, { resume: true })
+    const [a, b] = docIds(2) as [DocId, DocId]
+    const h = await open(t)
+    t.subscribe([a, b].map((docId) => ({ docId, stateVector: sv() })))
+    await until(() => h.of('caughtUp').length === 1, 'first caught up')
+    t.disconnect()
+    const h2 = await open(t)
+    t.subscribe([a, b].map((docId) => ({ docId, stateVector: sv() })))
+    await until(() => h2.of('caughtUp').length === 1, 'caught up on resume')
+    expect(h2.of('synced')).toEqual([])
+    expect(h2.of('caughtUp')[0]?.docIds).toEqual([a, b])
+  })
+
+  it('relays AWARENESS both ways; queued while connecting; too large is reported, not sent', async () => {
+    const relay = await ScriptedRelay.start({ limits: { maxFrameBytes: 200 } })
+    const t = transport(relay)
+    const h = recorder()
+    t.connect(h)
+    const docId = 'r/room' as DocId
+    t.sendAwareness(docId, new Uint8Array([1, 2, 3]))
+    await until(() => h.of('open').length === 1, 'open')
+    const conn = relay.conns[0]!
+    await until(() => conn.received.some((m) => m.type === MessageTypes.Awareness), 'awareness')
+    expect(conn.received.find((m) => m.type === MessageTypes.Awareness)).toEqual({
+      type: MessageTypes.Awareness,
+      docId,
+      payload: new Uint8Array([1, 2, 3]),
+    })
+    conn.send({ type: MessageTypes.Awareness, docId, payload: new Uint8Array([9]) })
+    await until(() => h.of('awareness').length === 1, 'awareness at the client')
+    expect(h.of('awareness')[0]).toEqual({ e: 'awareness', docId, payload: new Uint8Array([9]) })
+    t.sendAwareness(docId, new Uint8Array(500))
+    expect(h.of('error')).toEqual([
+      { e: 'error', error: expect.objectContaining({ code: 'too-large', docId }) },
+    ])
+    expect(h.of('error')[0]?.error.ref).toBeUndefined()
+    await sleep(20)
+    expect(conn.received.filter((m) => m.type === MessageTypes.Awareness)).toHaveLength(1)
   })
 })
 
@@ -800,6 +917,30 @@ describe('WebSocketTransport: resume', () => {
 })
 
 describe('WebSocketTransport: FeedClients through a scripted relay', () => {
+  it('a relay that refuses the key is given up for good; the client uses the next one', async () => {
+    const refusing = await ScriptedRelay.start({ name: 'refusing', rejectAuth: true })
+    const good = await ScriptedRelay.start({ name: 'good' })
+    const identity = Identity.generate()
+    const c = await FeedClient.open({
+      identity,
+      transports: [transport(refusing, { identity }), transport(good, { identity })],
+      verifier: new RecordVerifier(),
+      backoff: { baseMs: 10, maxMs: 50, preferredRetryMs: 30 },
+    })
+    clients.push(c)
+    const status = c.syncStatus()
+    await until(() => status.current.online, 'online')
+    expect(status.current).toMatchObject({
+      relay: 'good',
+      failedRelays: [refusing.url],
+      lastError: { code: 'auth-failed' },
+    })
+    await sleep(150) // several probe periods: the refusing relay is not tried again
+    expect(refusing.conns).toHaveLength(1)
+    expect(status.current.relay).toBe('good')
+    await c.whenSynced({ timeoutMs: 2_000 })
+  })
+
   it('two clients converge: a post, a follow and a comment; acks empty the outboxes', async () => {
     const relay = await ScriptedRelay.start({ name: 'fwd' })
     const make = async () => {

@@ -18,6 +18,11 @@
  * synchronously for local writes (read-your-writes) and after signature
  * verification for remote ones.
  *
+ * Post buckets (`p/`) are read lazily: their records are verified only
+ * when a query demands them (a timeline opens hundreds of buckets and shows
+ * a few posts; see {@link DocReader}), or all at once before a write is
+ * planned from them ({@link DocStore.verified}).
+ *
  * Verification is asynchronous (native Ed25519 runs on a thread pool, so it
  * completes after an unbounded number of event-loop turns): every load,
  * verification pass and storage append is tracked, and
@@ -58,6 +63,11 @@ export interface DocStoreOptions {
   drops: DropStats
   /** Compact a document's log once it holds more than this many updates (default 50). */
   compactAfter?: number
+  /**
+   * While some of its documents are still loading or verifying, a live
+   * query shows partial results at most this often (ms; default 50).
+   */
+  progressDelayMs?: number
 }
 
 /** What a {@link DocStore} reports to the sync engine. */
@@ -83,9 +93,13 @@ interface OpenDoc {
   logSize: number
   lastSeq: number
   compacting: boolean
-  watchers: Set<() => void>
+  watchers: Set<(local: boolean) => void>
   verifying: boolean
   reverify: boolean
+  /** The current verification pass (see `#verify`). */
+  verification: Promise<void>
+  /** A verification pass is scheduled for what a query demanded. */
+  demanded: boolean
   /** Relay updates that arrived before the document could take them (see `applyRemote`). */
   early: Uint8Array[]
 }
@@ -101,6 +115,8 @@ export class DocStore {
   readonly #work = new WorkTracker()
   readonly #listeners = new Set<Partial<DocStoreEvents>>()
   #closed = false
+  /** See {@link DocStoreOptions.progressDelayMs}. */
+  readonly progressDelayMs: number
   /** How many snapshots were written. */
   compactions = 0
   /** The last storage failure, if any. */
@@ -113,6 +129,7 @@ export class DocStore {
     this.#verifier = options.verifier
     this.#drops = options.drops
     this.#compactAfter = options.compactAfter ?? 50
+    this.progressDelayMs = options.progressDelayMs ?? 50
   }
 
   /** Number of open (or loading, or closing) documents. */
@@ -145,7 +162,9 @@ export class DocStore {
       open.refs++
       return open.ready
     }
-    const doc = new Y.Doc({ gc: false })
+    // An explicit guid: the default one costs ~30 calls into the platform's
+    // random source, which dominated opening a thousand documents.
+    const doc = new Y.Doc({ gc: false, guid: docId })
     const entry: OpenDoc = {
       docId,
       doc,
@@ -160,6 +179,8 @@ export class DocStore {
       watchers: new Set(),
       verifying: false,
       reverify: false,
+      verification: Promise.resolve(),
+      demanded: false,
       early: [],
     }
     this.#docs.set(docId, entry)
@@ -190,6 +211,14 @@ export class DocStore {
     return entry?.loaded === true ? entry.reader : undefined
   }
 
+  /**
+   * Counts `work` (e.g. a live query's pending recomputation) as in flight
+   * until it settles, so {@link DocStore.settled} waits for it.
+   */
+  track<T>(work: Promise<T>): Promise<T> {
+    return this.#work.track(work)
+  }
+
   /** True while loads, verifications, appends or closes are in flight. */
   get busy(): boolean {
     return this.#work.busy
@@ -201,8 +230,13 @@ export class DocStore {
     return entry?.loaded === true && entry.reader?.pending === false && !entry.verifying
   }
 
-  /** Calls `watcher` whenever the visible records of `docId` change; returns the unwatch function. */
-  watch(docId: DocId, watcher: () => void): () => void {
+  /**
+   * Calls `watcher` whenever the visible records of `docId` change, or its
+   * verification ends; `local` is true for this device's own writes (the
+   * watcher must then update before {@link DocStore.write} returns).
+   * Returns the unwatch function.
+   */
+  watch(docId: DocId, watcher: (local: boolean) => void): () => void {
     const entry = this.#docs.get(docId)
     if (entry === undefined) return () => undefined
     entry.watchers.add(watcher)
@@ -226,7 +260,7 @@ export class DocStore {
     }
     const records = writeRecords(entry.doc, docId, this.#identity, writes, at, Origins.Local)
     for (const record of records) this.#verifier.remember(record)
-    this.#changed(entry)
+    this.#changed(entry, true)
     return { records, durable: entry.writes.then(() => undefined) }
   }
 
@@ -290,7 +324,15 @@ export class DocStore {
     entry.logSize = stored.updates.length
     entry.lastSeq = stored.head
     doc.on('update', (update: Uint8Array, origin: unknown) => this.#onUpdate(entry, update, origin))
-    entry.reader = new DocReader(entry.docId, doc, this.#verifier, this.#drops)
+    // Post buckets are read lazily: a timeline opens hundreds and shows a few posts of each.
+    entry.reader = new DocReader(
+      entry.docId,
+      doc,
+      this.#verifier,
+      this.#drops,
+      entry.docId.startsWith('p/'),
+      () => this.#demanded(entry),
+    )
     // From here on applyRemote applies to the document directly (see there).
     for (const update of entry.early) Y.applyUpdate(doc, update, Origins.Remote)
     entry.early = []
@@ -328,15 +370,38 @@ export class DocStore {
     entry.writes.catch(() => undefined)
     this.#work.track(entry.writes)
     // Local writes are announced by write() once their signatures are remembered.
-    if (!local) this.#changed(entry)
+    if (!local) this.#changed(entry, false)
   }
 
   /** Re-reads a document's records, notifies watchers, verifies what is new. */
-  #changed(entry: OpenDoc): void {
+  #changed(entry: OpenDoc, local: boolean): void {
     const reader = entry.reader
     if (reader === undefined) return
-    if (reader.refresh()) this.#notify(entry)
+    if (reader.refresh()) this.#notify(entry, local)
     if (reader.pending) this.#verify(entry)
+  }
+
+  /**
+   * Resolves once every record of an open document is verified (a lazy
+   * reader becomes eager), e.g. before planning a write from its records.
+   */
+  async verified(docId: DocId): Promise<void> {
+    const entry = this.#docs.get(docId)
+    const reader = entry?.reader
+    if (entry === undefined || reader === undefined) return
+    if (reader.demandAll() || reader.pending) this.#changed(entry, false)
+    while (entry.verifying) await entry.verification.catch(() => undefined)
+  }
+
+  /** A query demanded records of a lazy reader: verify them in one pass, after the current computation. */
+  #demanded(entry: OpenDoc): void {
+    if (entry.demanded) return
+    entry.demanded = true
+    const run = Promise.resolve().then(() => {
+      entry.demanded = false
+      if (this.#docs.get(entry.docId) === entry) this.#verify(entry)
+    })
+    this.#work.track(run).catch(() => undefined)
   }
 
   /** Verifies what is pending, until nothing is; one pass per document at a time. */
@@ -351,19 +416,20 @@ export class DocStore {
         do {
           entry.reverify = false
           await entry.reader?.verifyPending()
-          if (entry.reader?.refresh() === true) this.#notify(entry)
+          if (entry.reader?.refresh() === true) this.#notify(entry, false)
         } while (entry.reverify || entry.reader?.pending === true)
       } finally {
         entry.verifying = false
         // Also on failure: queries learn the document is settled (or recompute).
-        this.#notify(entry)
+        this.#notify(entry, false)
       }
     }
-    this.#work.track(run()).catch(() => undefined)
+    entry.verification = this.#work.track(run())
+    entry.verification.catch(() => undefined)
   }
 
-  #notify(entry: OpenDoc): void {
-    for (const watcher of [...entry.watchers]) watcher()
+  #notify(entry: OpenDoc, local: boolean): void {
+    for (const watcher of [...entry.watchers]) watcher(local)
   }
 
   #compact(entry: OpenDoc): void {

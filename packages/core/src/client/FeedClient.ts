@@ -32,6 +32,7 @@ import { type DropReason, DropStats } from './DropStats.js'
 import { modId, newId, reactionId } from './ids.js'
 import type { LiveQuery, PagedLiveQuery } from './LiveQuery.js'
 import { PostsQuery } from './PostsQuery.js'
+import { Presence, type PresenceState } from './Presence.js'
 import { ProfileQuery } from './ProfileQuery.js'
 import { RoomQuery } from './RoomQuery.js'
 import {
@@ -355,6 +356,48 @@ export class FeedClient {
     return query
   }
 
+  /**
+   * Resolves once the client is connected and every open document has
+   * been answered by the relay in use and the answers are applied (the
+   * status is `synced`), and the client is settled: live queries then show
+   * what the relay holds. Documents that queries open meanwhile are waited
+   * for too. Rejects with `FeedmeshError` `timeout` after `timeoutMs`
+   * (default 15 000), `no-relay` when there is no relay to wait for, or
+   * `closed`.
+   */
+  async whenSynced(options?: { timeoutMs?: number }): Promise<void> {
+    this.#open()
+    const timeoutMs = options?.timeoutMs ?? 15_000
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+      await this.#engine.whenSynced(Math.max(0, deadline - Date.now()))
+      await this.settled()
+      if (this.#engine.status.synced) return
+    }
+  }
+
+  /**
+   * Presence in a room or any document (who is here, who is typing):
+   * relayed to the document's other subscribers, never stored. `initial`
+   * is this client's first state (`null` or absent: watch only); change it
+   * with `set()`, leave with `close()`.
+   */
+  presence(target: RoomRef | DocId, initial?: PresenceState | null): Presence {
+    this.#open()
+    const docId = typeof target === 'string' ? target : roomDocId(target.owner, target.room)
+    parseDocId(docId)
+    const query: Presence = new Presence({
+      engine: this.#engine,
+      store: this.#store,
+      docId,
+      userId: this.userId,
+      initial,
+      onClose: () => this.#queries.delete(query),
+    })
+    this.#queries.add(query)
+    return query
+  }
+
   /** Counters: dropped records, open documents, compactions. */
   stats(): ClientStats {
     return {
@@ -419,6 +462,8 @@ export class FeedClient {
           return this.#store.acquire(docId)
         }),
       )
+      // Plans read the records: lazily read buckets get every record verified first.
+      await Promise.all(docIds.map((docId) => this.#store.verified(docId)))
       this.#open()
       const planned = parts.map(({ docId, plan }) => {
         const reader = this.#store.reader(docId)

@@ -5,20 +5,28 @@
  * month by month, newest first, only until the page is full, and the thread
  * documents of the posts shown are opened for their comment and reaction
  * counts. Following or unfollowing someone changes the document set.
+ *
+ * Buckets are read lazily: the page is picked from the posts' claims
+ * (verified or not) by a k-way merge of the buckets' newest-first lists,
+ * and only the claims on the page (and the one after it, for `hasMore`)
+ * are verified. A claim that fails verification is dropped and the next
+ * post takes its place on the next computation.
  */
 import { postsDocId, threadDocId, userDocId } from '../docIds.js'
 import type { UserId } from '../Identity.js'
-import type { SignedRecord } from '../records.js'
+import { isTombstone, type SignedRecord } from '../records.js'
+import type { DocReader } from './DocReader.js'
 import type { DocStore } from './DocStore.js'
 import type { PagedLiveQuery } from './LiveQuery.js'
+import { mergeSorted } from './mergeSorted.js'
 import {
   blocksOf,
   bucketsOf,
-  cmp,
-  createdAt,
+  claimedPostsOf,
   followsOf,
+  newestFirst,
   postView,
-  recordsOfType,
+  type TimedPost,
   threadRecords,
   visibleRecords,
 } from './readers.js'
@@ -67,35 +75,61 @@ export class PostsQuery extends TrackedQuery<PostsView> implements PagedLiveQuer
       }
     }
     const ordered = [...months.keys()].sort().reverse()
-    const posts = new Map<string, SignedRecord<'post'>>()
+    // Claims (verified or not) decide which buckets to open and which posts
+    // would be on the page; only those are verified (demanded).
+    const readers: DocReader[] = []
+    const lists: (readonly TimedPost[])[] = []
+    let claimed = 0
     let hasMore = false
     for (const month of ordered) {
-      if (posts.size >= this.#limit) {
+      if (claimed >= this.#limit) {
         hasMore = true
         break
       }
       let loading = false
       for (const uid of months.get(month) ?? []) {
         const reader = reads.doc(postsDocId(uid, month))
-        if (reader === undefined) loading = true
-        for (const post of recordsOfType(reader, 'post')) {
-          posts.set(`${post.author}/${post.id}`, post)
+        if (reader === undefined) {
+          loading = true
+          continue
         }
+        const claims = claimedPostsOf(reader)
+        readers.push(reader)
+        lists.push(claims.posts)
+        claimed += claims.live
       }
       if (loading) {
         hasMore = true
         break
       }
     }
-    const sorted = [...posts.values()].sort(
-      (a, b) => createdAt(b) - createdAt(a) || cmp(b.author, a.author) || cmp(b.id, a.id),
-    )
-    if (sorted.length > this.#limit) hasMore = true
-    const page = sorted.slice(0, this.#limit).map((post) => {
+    const page: SignedRecord<'post'>[] = []
+    const seen = new Set<string>()
+    let live = 0
+    for (const { item, source } of mergeSorted(lists, newestFirst)) {
+      // A post id in two buckets of its author: the newest bucket's claim counts.
+      if (seen.has(item.slot)) continue
+      seen.add(item.slot)
+      const reader = readers[source]!
+      const verified = reader.demand(item.slot)
+      if (verified === false) continue
+      // While a newer version is verified, the verified one shows (as an eager reader would).
+      const shown = verified === true ? item.post : reader.records.get(item.slot)
+      const post = shown?.type === 'post' && !isTombstone(shown) ? shown : undefined
+      // A pending claim holds its place: the page is complete once it is verified.
+      if (post === undefined && (verified === true || isTombstone(item.post))) continue
+      live++
+      if (live > this.#limit) {
+        hasMore = true
+        break
+      }
+      if (post !== undefined) page.push(post as SignedRecord<'post'>)
+    }
+    const posts = page.map((post) => {
       const thread = visibleRecords(reads, threadDocId(post.author, post.id))
       return postView(post, thread === undefined ? undefined : threadRecords(thread))
     })
-    return { posts: page, hasMore }
+    return { posts, hasMore }
   }
 
   #users(reads: DocReads): UserId[] {

@@ -23,22 +23,42 @@
  *   dependency (`missing-dependency`) is not final: the entry stays, the
  *   document's state is asked for again (`subscribe`), and after the repair
  *   step of that answer the refused entries, and the document's writes held
- *   back meanwhile, are sent again in order; repeated refusals back off;
- * - `update`: live changes of others, applied with the remote origin.
+ *   back meanwhile, are sent again in order; repeated refusals back off.
+ *   Other errors answering an entry follow `outboxPolicy.ts`: transient
+ *   ones (`rate-limited`, `storage-failed`, `internal`) retry the same way
+ *   after a backoff delay, size refusals are dropped and counted like guard
+ *   refusals, and connection faults (`read-only`, `unauthenticated`) keep
+ *   the entry for the next connection;
+ * - `update`: live changes of others, applied with the remote origin;
+ * - `caughtUp`: once the answer of a `subscribe` is applied (and its repair
+ *   sent), its documents count as answered on this connection; the status
+ *   is `synced` while every open document is answered;
+ * - awareness: {@link SyncEngine.sendAwareness} goes out on the open
+ *   connection for subscribed documents (soft state, dropped otherwise);
+ *   relayed awareness goes to {@link SyncEngine.onAwareness} listeners.
  *
  * Failover: when a connection closes, the next transport in the list is
  * tried after a backoff (exponential with jitter, bounded); while on a
  * less preferred relay, the preferred one is probed now and then and taken
- * back when it opens. Every timer is cleared by {@link SyncEngine.stop}.
- * Timers and randomness are injectable, so tests drive time by hand.
+ * back when it opens. A transport that closes with `retry: false` (the
+ * relay refused this key or protocol version) is given up for the
+ * client's life: listed in `failedRelays`, with `lastError`, and skipped.
+ * Every timer is cleared by {@link SyncEngine.stop}. Timers and randomness
+ * are injectable, so tests drive time by hand.
  */
 import * as Y from 'yjs'
 import type { DocId } from '../docIds.js'
-import { ErrorCodes } from '../errors.js'
-import { GuardRules } from '../guard/guardRules.js'
+import { ErrorCodes, FeedmeshError } from '../errors.js'
 import type { OutboxEntry, StorageAdapter } from '../storage/StorageAdapter.js'
-import type { RelayError, Transport, TransportHandler } from '../transport/Transport.js'
+import type {
+  RelayError,
+  Subscription,
+  Transport,
+  TransportCloseInfo,
+  TransportHandler,
+} from '../transport/Transport.js'
 import type { DocStore } from './DocStore.js'
+import { OutboxActions, outboxActionFor } from './outboxPolicy.js'
 import { addInFlight, relayDocState } from './repairUpdate.js'
 import type { SyncStatus } from './views.js'
 import { WorkTracker } from './WorkTracker.js'
@@ -112,6 +132,20 @@ interface Connection {
   held: Set<DocId>
   /** Repair updates sent and not answered yet: ref → document. */
   repairs: Map<number, DocId>
+  /** Subscriptions sent and not caught up yet, per document. */
+  awaiting: Map<DocId, number>
+  /** Documents whose subscription was answered (and applied) on this connection. */
+  answered: Set<DocId>
+  /** Per document, the work of its last `synced` answer (apply, repair, resend). */
+  applying: Map<DocId, Promise<void>>
+  /** The last error reported on this connection (also before it opened). */
+  lastError: RelayError | undefined
+}
+
+/** A pending {@link SyncEngine.whenSynced}. */
+interface SyncWaiter {
+  resolve(): void
+  reject(error: FeedmeshError): void
 }
 
 const bySeq = (a: OutboxEntry, b: OutboxEntry): number => a.seq - b.seq
@@ -128,9 +162,14 @@ export class SyncEngine {
   readonly #maxMs: number
   readonly #preferredMs: number
   readonly #listeners = new Set<(status: SyncStatus) => void>()
+  readonly #awarenessListeners = new Set<(docId: DocId, payload: Uint8Array) => void>()
+  readonly #answeredListeners = new Set<(docId: DocId) => void>()
+  readonly #waiters = new Set<SyncWaiter>()
   readonly #pending = new Set<number>()
+  readonly #failed = new Set<number>()
   readonly #work = new WorkTracker()
-  #status: SyncStatus = { online: false, pending: 0, refused: 0 }
+  #status: SyncStatus = { online: false, pending: 0, refused: 0, synced: false, failedRelays: [] }
+  #syncedCheck = false
   #active: Connection | undefined
   #probe: Connection | undefined
   #attempt = 0
@@ -175,6 +214,71 @@ export class SyncEngine {
     return () => this.#listeners.delete(listener)
   }
 
+  /**
+   * Calls `listener` with every awareness update relayed for any document
+   * on the connection in use; returns the unsubscribe function.
+   */
+  onAwareness(listener: (docId: DocId, payload: Uint8Array) => void): () => void {
+    this.#awarenessListeners.add(listener)
+    return () => this.#awarenessListeners.delete(listener)
+  }
+
+  /**
+   * Calls `listener` whenever a document's subscription has been answered
+   * on a connection (after every (re)connect, and after a document opens);
+   * returns the unsubscribe function. Presence re-announces itself then.
+   */
+  onAnswered(listener: (docId: DocId) => void): () => void {
+    this.#answeredListeners.add(listener)
+    return () => this.#answeredListeners.delete(listener)
+  }
+
+  /**
+   * Sends an awareness update of `docId` on the open connection when the
+   * document is subscribed there; returns false (and sends nothing) when
+   * offline or not subscribed: presence is soft state, re-announced once the
+   * document is answered (see {@link SyncEngine.onAnswered}).
+   */
+  sendAwareness(docId: DocId, payload: Uint8Array): boolean {
+    const conn = this.#active
+    if (conn === undefined || !this.#isActive(conn)) return false
+    if (!conn.answered.has(docId) && !conn.awaiting.has(docId)) return false
+    conn.transport.sendAwareness(docId, payload)
+    return true
+  }
+
+  /**
+   * Resolves once the status is `synced` (online, every open document
+   * answered). Rejects with `no-relay` when there is no relay left to try
+   * (none configured, or all refused this client for good), `closed` when
+   * the engine stops, and `timeout` after `timeoutMs`.
+   */
+  whenSynced(timeoutMs: number): Promise<void> {
+    if (this.#stopped) {
+      return Promise.reject(new FeedmeshError(ErrorCodes.Closed, 'the client is closed'))
+    }
+    if (this.#status.synced) return Promise.resolve()
+    const none = this.#noRelay()
+    if (none !== undefined) return Promise.reject(none)
+    return new Promise<void>((resolve, reject) => {
+      const timer = globalThis.setTimeout(() => {
+        this.#waiters.delete(waiter)
+        reject(new FeedmeshError(ErrorCodes.Timeout, this.#describeWait(timeoutMs)))
+      }, timeoutMs)
+      const waiter: SyncWaiter = {
+        resolve: () => {
+          globalThis.clearTimeout(timer)
+          resolve()
+        },
+        reject: (error) => {
+          globalThis.clearTimeout(timer)
+          reject(error)
+        },
+      }
+      this.#waiters.add(waiter)
+    })
+  }
+
   /** Reads the outbox size and connects to the preferred relay. */
   start(): Promise<void> {
     this.#unlisten = this.#store.on({
@@ -192,6 +296,29 @@ export class SyncEngine {
     return this.#started
   }
 
+  /** The error for waiters when no relay is left to try, else undefined. */
+  #noRelay(): FeedmeshError | undefined {
+    if (this.#transports.length === 0) {
+      return new FeedmeshError(ErrorCodes.NoRelay, 'this client has no relay: it works offline')
+    }
+    if (this.#failed.size < this.#transports.length) return undefined
+    const why = this.#status.lastError?.message
+    return new FeedmeshError(
+      ErrorCodes.NoRelay,
+      `every relay refused this client for good${why === undefined ? '' : ` (last: ${why})`}`,
+    )
+  }
+
+  #describeWait(timeoutMs: number): string {
+    const s = this.#status
+    const where = s.online
+      ? `online at ${s.relay ?? 'a relay'}, documents not all answered`
+      : 'offline'
+    const last =
+      s.lastError === undefined ? '' : `; last error: ${s.lastError.code}: ${s.lastError.message}`
+    return `not synced with a relay within ${timeoutMs} ms (${where}${last})`
+  }
+
   /** Disconnects, clears every timer; no event is handled afterwards. */
   stop(): void {
     this.#stopped = true
@@ -206,8 +333,13 @@ export class SyncEngine {
       this.#dispose(conn)
       conn.transport.disconnect()
     }
-    this.#setStatus({ online: false, relay: undefined })
+    this.#setStatus({ online: false, relay: undefined, synced: false })
     this.#listeners.clear()
+    this.#awarenessListeners.clear()
+    this.#answeredListeners.clear()
+    const waiters = [...this.#waiters]
+    this.#waiters.clear()
+    for (const w of waiters) w.reject(new FeedmeshError(ErrorCodes.Closed, 'the client is closed'))
   }
 
   #connect(index: number): void {
@@ -233,18 +365,29 @@ export class SyncEngine {
       scheduled: new Map(),
       held: new Set(),
       repairs: new Map(),
+      awaiting: new Map(),
+      answered: new Set(),
+      applying: new Map(),
+      lastError: undefined,
       handler: {
         onOpen: (relay) => {
           if (!this.#current(conn)) return
           if (probe) this.#adoptProbe(conn)
           this.#onOpen(conn, relay)
         },
-        onClose: (reason) => {
+        onClose: (reason, info) => {
           if (!this.#current(conn)) return
-          this.#onClose(conn, reason)
+          this.#onClose(conn, reason, info)
         },
         onSynced: (docId, update, stateVector) => {
           if (this.#isActive(conn)) this.#onSynced(conn, docId, update, stateVector)
+        },
+        onCaughtUp: (docIds) => {
+          if (this.#isActive(conn)) this.#onCaughtUp(conn, docIds)
+        },
+        onAwareness: (docId, payload) => {
+          if (!this.#isActive(conn)) return
+          for (const listener of [...this.#awarenessListeners]) listener(docId, payload)
         },
         onUpdate: (docId, update) => {
           if (this.#isActive(conn)) this.#apply(docId, update)
@@ -253,7 +396,10 @@ export class SyncEngine {
           if (this.#isActive(conn)) this.#onAck(conn, ref)
         },
         onError: (error) => {
+          if (!this.#current(conn)) return
+          conn.lastError = error
           if (this.#isActive(conn)) this.#onError(conn, error)
+          else if (this.#active === conn) this.#setStatus({ lastError: error })
         },
       },
     }
@@ -288,9 +434,92 @@ export class SyncEngine {
       docId,
       stateVector: Y.encodeStateVector(doc),
     }))
-    if (subscriptions.length > 0) conn.transport.subscribe(subscriptions)
+    this.#subscribe(conn, subscriptions)
+    this.#checkSynced()
     this.#work.track(this.#sendOutbox(conn))
-    if (conn.index !== 0) this.#scheduleProbe()
+    if (conn.index !== this.#preferredIndex()) this.#scheduleProbe()
+  }
+
+  /** Subscribes on `conn`, counting the answers it waits for. */
+  #subscribe(conn: Connection, subscriptions: readonly Subscription[]): void {
+    if (subscriptions.length === 0) return
+    for (const { docId } of subscriptions) {
+      conn.awaiting.set(docId, (conn.awaiting.get(docId) ?? 0) + 1)
+    }
+    conn.transport.subscribe(subscriptions)
+  }
+
+  /**
+   * The answer of one `subscribe` is complete: once its updates are
+   * applied (and repairs sent), its documents count as answered.
+   */
+  #onCaughtUp(conn: Connection, docIds: readonly DocId[]): void {
+    for (const docId of docIds) {
+      const n = (conn.awaiting.get(docId) ?? 1) - 1
+      if (n > 0) conn.awaiting.set(docId, n)
+      else conn.awaiting.delete(docId)
+    }
+    const mark = () => {
+      if (!this.#isActive(conn)) return
+      const fresh: DocId[] = []
+      for (const docId of docIds) {
+        if (conn.awaiting.has(docId) || conn.answered.has(docId)) continue
+        conn.answered.add(docId)
+        fresh.push(docId)
+      }
+      this.#checkSynced()
+      for (const docId of fresh) {
+        for (const listener of [...this.#answeredListeners]) listener(docId)
+      }
+    }
+    const waits: Promise<void>[] = []
+    for (const docId of docIds) {
+      const work = conn.applying.get(docId)
+      if (work !== undefined) waits.push(work.catch(() => undefined))
+    }
+    if (waits.length === 0) mark()
+    else this.#work.track(Promise.all(waits).then(mark))
+  }
+
+  /** Recomputes `synced` in a microtask (documents open and close in bursts). */
+  #checkSynced(): void {
+    if (this.#syncedCheck) return
+    this.#syncedCheck = true
+    queueMicrotask(() => {
+      this.#syncedCheck = false
+      if (this.#stopped) return
+      const synced = this.#isSynced()
+      if (synced !== this.#status.synced) this.#setStatus({ synced })
+    })
+  }
+
+  #isSynced(): boolean {
+    const conn = this.#active
+    if (conn === undefined || !this.#isActive(conn)) return false
+    for (const { docId } of this.#store.openDocs()) {
+      if (!conn.answered.has(docId) || conn.awaiting.has(docId)) return false
+    }
+    return true
+  }
+
+  /** The most preferred transport not given up, if any. */
+  #preferredIndex(): number | undefined {
+    for (let i = 0; i < this.#transports.length; i++) if (!this.#failed.has(i)) return i
+    return undefined
+  }
+
+  /** The next transport after `index` (cyclically) not given up; `index` itself when it is the only one. */
+  #nextIndex(index: number): number | undefined {
+    const n = this.#transports.length
+    for (let i = 1; i <= n; i++) {
+      const next = (index + i) % n
+      if (!this.#failed.has(next)) return next
+    }
+    return undefined
+  }
+
+  #failedNames(): string[] {
+    return [...this.#failed].sort((a, b) => a - b).map((i) => this.#transports[i]!.name)
   }
 
   /** Sends the stored outbox in sequence order, then the local writes made meanwhile. */
@@ -318,9 +547,23 @@ export class SyncEngine {
     conn.transport.sendUpdate(entry.docId, entry.update, entry.seq)
   }
 
-  #onClose(conn: Connection, _reason: string): void {
+  #onClose(conn: Connection, reason: string, info: TransportCloseInfo | undefined): void {
+    const final = info?.retry === false
+    const patch: Partial<SyncStatus> = {}
+    if (final) {
+      this.#failed.add(conn.index)
+      patch.failedRelays = this.#failedNames()
+      const name = conn.transport.name
+      patch.lastError = {
+        code: conn.lastError?.code ?? 'relay-failed',
+        message: `${name} refused this client for good, not trying it again: ${reason}${
+          conn.lastError === undefined ? '' : ` (${conn.lastError.message})`
+        }`,
+      }
+    }
     if (this.#probe === conn) {
       this.#probe = undefined
+      if (final) this.#setStatus(patch)
       this.#scheduleProbe()
       return
     }
@@ -331,12 +574,19 @@ export class SyncEngine {
     const probe = this.#probe
     this.#probe = undefined
     probe?.transport.disconnect()
-    this.#setStatus({ online: false, relay: undefined })
+    this.#setStatus({ ...patch, online: false, relay: undefined, synced: false })
+    this.#timers.clearTimeout(this.#retryTimer)
+    const next = this.#nextIndex(conn.index)
+    if (next === undefined) {
+      const error = this.#noRelay()
+      const waiters = [...this.#waiters]
+      this.#waiters.clear()
+      if (error !== undefined) for (const w of waiters) w.reject(error)
+      return
+    }
     const delay = Math.min(this.#maxMs, this.#baseMs * 2 ** this.#attempt)
     const jittered = Math.round(delay / 2 + (delay / 2) * this.#random())
     this.#attempt = Math.min(this.#attempt + 1, 30)
-    const next = (conn.index + 1) % this.#transports.length
-    this.#timers.clearTimeout(this.#retryTimer)
     this.#retryTimer = this.#timers.setTimeout(() => this.#connect(next), jittered)
   }
 
@@ -352,12 +602,19 @@ export class SyncEngine {
     conn.held.clear()
   }
 
+  /** Probes the preferred relay later, while the connection in use is another one. */
   #scheduleProbe(): void {
     if (this.#stopped || this.#transports.length < 2) return
     this.#timers.clearTimeout(this.#probeTimer)
+    const preferred = this.#preferredIndex()
+    const active = this.#active
+    if (preferred === undefined || active === undefined || active.index <= preferred) return
     this.#probeTimer = this.#timers.setTimeout(() => {
-      if (this.#stopped || this.#probe !== undefined || this.#active?.index === 0) return
-      const probe = this.#newConnection(0, true)
+      const target = this.#preferredIndex()
+      const current = this.#active
+      if (this.#stopped || this.#probe !== undefined || target === undefined) return
+      if (current === undefined || current.index <= target) return
+      const probe = this.#newConnection(target, true)
       this.#probe = probe
       probe.transport.connect(probe.handler)
     }, this.#preferredMs)
@@ -365,14 +622,19 @@ export class SyncEngine {
 
   #onDocOpen(docId: DocId, doc: Y.Doc): void {
     const conn = this.#active
+    if (conn?.open !== true) return
+    this.#checkSynced()
     // A document opened for a state request is subscribed by that request.
-    if (conn?.open !== true || conn.held.has(docId)) return
-    conn.transport.subscribe([{ docId, stateVector: Y.encodeStateVector(doc) }])
+    if (conn.held.has(docId)) return
+    this.#subscribe(conn, [{ docId, stateVector: Y.encodeStateVector(doc) }])
   }
 
   #onDocClose(docId: DocId): void {
     const conn = this.#active
-    if (conn?.open === true) conn.transport.unsubscribe([docId])
+    if (conn?.open !== true) return
+    conn.answered.delete(docId)
+    conn.transport.unsubscribe([docId])
+    this.#checkSynced()
   }
 
   #onLocal(docId: DocId, update: Uint8Array, seq: number): void {
@@ -396,7 +658,7 @@ export class SyncEngine {
     const inflight = [...conn.inflight.values()].filter((e) => e.docId === docId).sort(bySeq)
     for (const entry of inflight) addInFlight(relay, entry.update)
     const applied = this.#apply(docId, update)
-    this.#work.track(
+    const work = this.#work.track(
       applied.then(() => {
         if (!this.#isActive(conn)) return
         conn.asking.delete(docId)
@@ -412,6 +674,11 @@ export class SyncEngine {
         if (conn.held.delete(docId)) this.#store.release(docId)
       }),
     )
+    conn.applying.set(docId, work)
+    const forget = () => {
+      if (conn.applying.get(docId) === work) conn.applying.delete(docId)
+    }
+    work.then(forget, forget)
   }
 
   /**
@@ -420,9 +687,9 @@ export class SyncEngine {
    * after a growing delay when refusals repeat. A document that is not open
    * is opened (held) for it.
    */
-  #askState(conn: Connection, docId: DocId): void {
+  #askState(conn: Connection, docId: DocId, later = false): void {
     if (conn.asking.has(docId) || conn.scheduled.has(docId)) return
-    const attempt = conn.attempts.get(docId) ?? 0
+    const attempt = (conn.attempts.get(docId) ?? 0) + (later ? 1 : 0)
     conn.attempts.set(docId, attempt + 1)
     const ask = () => {
       conn.scheduled.delete(docId)
@@ -453,7 +720,7 @@ export class SyncEngine {
       conn.asking.delete(docId)
       return
     }
-    conn.transport.subscribe([{ docId, stateVector: Y.encodeStateVector(open.doc) }])
+    this.#subscribe(conn, [{ docId, stateVector: Y.encodeStateVector(open.doc) }])
   }
 
   #onAck(conn: Connection, ref: number): void {
@@ -470,42 +737,43 @@ export class SyncEngine {
     )
   }
 
+  /** An error on the open connection: entries and repairs it answers follow `outboxPolicy.ts`. */
   #onError(conn: Connection, error: RelayError): void {
     const ref = error.ref
-    const retryable =
-      error.code === ErrorCodes.Refused && error.rule === GuardRules.MissingDependency
+    const action = outboxActionFor(error)
     const repaired = ref === undefined ? undefined : conn.repairs.get(ref)
     if (ref !== undefined && repaired !== undefined) {
       conn.repairs.delete(ref)
       this.#setStatus({ lastError: error })
-      if (retryable) this.#askState(conn, repaired)
+      if (action === OutboxActions.Retry) this.#askState(conn, repaired)
+      else if (action === OutboxActions.RetryLater) this.#askState(conn, repaired, true)
       return
     }
-    if (ref === undefined || error.code !== ErrorCodes.Refused) {
+    const entry = ref === undefined ? undefined : conn.inflight.get(ref)
+    if (ref === undefined || entry === undefined || action === OutboxActions.Keep) {
+      // Not an entry of this connection, or one that waits for the next connection.
       this.#setStatus({ lastError: error })
       return
     }
-    const entry = conn.inflight.get(ref)
     conn.inflight.delete(ref)
-    if (retryable) {
+    if (action === OutboxActions.Retry || action === OutboxActions.RetryLater) {
       // Keep it: resend once the relay's state is known and repaired.
       this.#setStatus({ lastError: error })
-      if (entry === undefined) return
       conn.sent.delete(ref)
       const held = conn.retry.get(entry.docId)
       if (held === undefined) conn.retry.set(entry.docId, [entry])
-      else held.push(entry)
-      this.#askState(conn, entry.docId)
+      else if (!held.some((e) => e.seq === entry.seq)) held.push(entry)
+      this.#askState(conn, entry.docId, action === OutboxActions.RetryLater)
       return
     }
     this.#work.track(
       (async () => {
         await this.#storage.removeFromOutbox([ref]).catch(() => undefined)
-        this.#pending.delete(ref)
+        const known = this.#pending.delete(ref)
         this.#setStatus({
           lastError: error,
           pending: this.#pending.size,
-          refused: this.#status.refused + 1,
+          refused: this.#status.refused + (known ? 1 : 0),
         })
       })(),
     )
@@ -518,5 +786,10 @@ export class SyncEngine {
     if (next.lastError === undefined) delete next.lastError
     this.#status = next
     for (const listener of [...this.#listeners]) listener(next)
+    if (next.synced && this.#waiters.size > 0) {
+      const waiters = [...this.#waiters]
+      this.#waiters.clear()
+      for (const w of waiters) w.resolve()
+    }
   }
 }

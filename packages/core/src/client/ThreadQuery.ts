@@ -10,9 +10,9 @@ import type { DocStore } from './DocStore.js'
 import {
   byTimeAuthorId,
   commentView,
+  postOf,
   postView,
   reactionCounts,
-  recordsOfType,
   threadRecords,
   visibleRecords,
 } from './readers.js'
@@ -45,9 +45,7 @@ export class ThreadQuery extends TrackedQuery<ThreadView> {
     const bucket = reads.doc(postDocOf(ref))
     const visible = visibleRecords(reads, threadOf(ref))
     const thread = threadRecords(visible ?? [])
-    const record = recordsOfType(bucket, 'post').find(
-      (p) => p.id === ref.postId && p.author === ref.author,
-    )
+    const record = postOf(bucket, ref.author, ref.postId)
     const comments = thread.comments
       .map((c) => commentView(ref, c))
       .sort((a, b) =>

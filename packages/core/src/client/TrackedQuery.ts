@@ -7,8 +7,15 @@
  * user adds that user's documents to the timeline, an unfollow drops them),
  * and `close()` releases everything.
  *
- * Recomputing is synchronous on a change, so a local write is visible in
- * every open query before the write returns. `current` keeps its identity
+ * Recomputing is synchronous on a local write, so the write is visible in
+ * every open query before it returns. Everything else (documents finishing
+ * loading, relay updates, signatures verified) only marks the query stale;
+ * it recomputes once for all of them, after the documents its last
+ * computation found loading or verifying have all settled (so loading n
+ * documents costs a few computations, not n), or after
+ * `progressDelayMs` of the store while some are still busy, so slow storage
+ * still shows progress. The pending recomputation is tracked
+ * by the store, so `settled()` waits for it. `current` keeps its identity
  * while the computed value is structurally equal.
  */
 import type { DocId } from '../docIds.js'
@@ -33,6 +40,16 @@ export abstract class TrackedQuery<T> implements LiveQuery<T> {
   #closed = false
   #running = false
   #again = false
+  /** Something changed since the last computation. */
+  #stale = false
+  /** The documents the last computation read: their readers and versions then. */
+  #inputs = new Map<DocId, [DocReader | undefined, number]>()
+  /** Documents the last computation read that were loading or verifying, until they settle. */
+  #waiting = new Set<DocId>()
+  /** Resolves the store-tracked promise of the scheduled recomputation. */
+  #scheduled: (() => void) | undefined
+  #timer: ReturnType<typeof setTimeout> | undefined
+  #computations = 0
   #waiters: (() => void)[] = []
   #complete = false
   #readyResolve!: (value: T) => void
@@ -59,6 +76,11 @@ export abstract class TrackedQuery<T> implements LiveQuery<T> {
     return this.#current
   }
 
+  /** How many times `compute` ran (for tests and diagnostics). */
+  get computations(): number {
+    return this.#computations
+  }
+
   /** Number of documents this query holds (for tests and diagnostics). */
   get heldDocs(): number {
     return this.#held.size
@@ -79,6 +101,7 @@ export abstract class TrackedQuery<T> implements LiveQuery<T> {
       this.#store.release(docId)
     }
     this.#held.clear()
+    this.#unschedule()
     this.#listeners.clear()
     this.#flushWaiters()
     for (const listener of [...this.#closeListeners]) listener()
@@ -125,23 +148,99 @@ export abstract class TrackedQuery<T> implements LiveQuery<T> {
     }
   }
 
+  /** Marks the query stale and schedules one recomputation for everything that happened meanwhile. */
+  #invalidate(): void {
+    if (this.#closed) return
+    this.#stale = true
+    if (this.#scheduled === undefined) {
+      this.#store.track(
+        new Promise<void>((resolve) => {
+          this.#scheduled = resolve
+        }),
+      )
+    }
+    if (this.#waiting.size === 0) {
+      if (this.#timer !== undefined) clearTimeout(this.#timer)
+      this.#timer = undefined
+      queueMicrotask(() => this.#flush())
+    } else {
+      this.#timer ??= setTimeout(() => {
+        this.#timer = undefined
+        this.#flush()
+      }, this.#store.progressDelayMs)
+    }
+  }
+
+  #flush(): void {
+    const done = this.#scheduled
+    if (done === undefined) return
+    // A microtask while documents are still busy: the timer (or the last of them) flushes.
+    if (this.#waiting.size > 0 && this.#timer !== undefined) return
+    this.#scheduled = undefined
+    if (this.#timer !== undefined) clearTimeout(this.#timer)
+    this.#timer = undefined
+    try {
+      // Nothing it read changed (e.g. a verification pass that only settled a
+      // document): keep the value, only look again whether it is complete.
+      if (this.#stale && !this.#running && !this.#closed && !this.#inputsChanged()) {
+        this.#stale = false
+        this.#publish(this.#current)
+      } else if (this.#stale) {
+        this.run()
+      }
+    } finally {
+      done()
+    }
+  }
+
+  /** Cancels the scheduled recomputation and ends its tracking. */
+  #unschedule(): void {
+    const done = this.#scheduled
+    this.#scheduled = undefined
+    if (this.#timer !== undefined) clearTimeout(this.#timer)
+    this.#timer = undefined
+    done?.()
+  }
+
+  /** True when a document read by the last computation was opened, closed or changed since. */
+  #inputsChanged(): boolean {
+    for (const [docId, [reader, version]] of this.#inputs) {
+      const now = this.#store.reader(docId)
+      if (now !== reader || (now !== undefined && now.version !== version)) return true
+    }
+    return false
+  }
+
   #runOnce(): void {
-    const read = new Set<DocId>()
-    let complete = true
+    this.#stale = false
+    this.#computations++
+    const inputs = new Map<DocId, [DocReader | undefined, number]>()
     const value = this.compute({
       doc: (docId) => {
-        read.add(docId)
         if (!this.#held.has(docId)) this.#hold(docId)
-        if (!this.#store.isSettled(docId)) complete = false
-        return this.#store.reader(docId)
+        const reader = this.#store.reader(docId)
+        if (!inputs.has(docId)) inputs.set(docId, [reader, reader?.version ?? 0])
+        return reader
       },
     })
+    this.#inputs = inputs
     for (const [docId, unwatch] of [...this.#held]) {
-      if (read.has(docId)) continue
+      if (inputs.has(docId)) continue
       unwatch()
       this.#held.delete(docId)
       this.#store.release(docId)
     }
+    this.#publish(value)
+  }
+
+  /** Shows `value` when it differs; resolves `ready` once every document read is settled. */
+  #publish(value: T): void {
+    // After computing: what it demanded from lazy readers may be pending now.
+    this.#waiting = new Set()
+    for (const docId of this.#inputs.keys()) {
+      if (!this.#store.isSettled(docId)) this.#waiting.add(docId)
+    }
+    const complete = this.#waiting.size === 0
     this.#complete = complete
     if (!deepEqual(value, this.#current)) {
       this.#current = value
@@ -155,12 +254,22 @@ export abstract class TrackedQuery<T> implements LiveQuery<T> {
 
   #hold(docId: DocId): void {
     const loading = this.#store.acquire(docId)
-    const unwatch = this.#store.watch(docId, () => this.run())
+    const unwatch = this.#store.watch(docId, (local) => {
+      if (local) this.run()
+      else this.#changed(docId)
+    })
     this.#held.set(docId, unwatch)
-    loading.then(
-      () => this.run(),
-      () => undefined,
-    )
+    // Already loaded (held elsewhere): this computation has read it.
+    if (this.#store.reader(docId) !== undefined) return
+    const loaded = () => this.#changed(docId)
+    loading.then(loaded, loaded)
+  }
+
+  /** A document changed, loaded or settled (not by a local write). */
+  #changed(docId: DocId): void {
+    if (this.#closed) return
+    if (this.#store.isSettled(docId)) this.#waiting.delete(docId)
+    this.#invalidate()
   }
 
   #flushWaiters(): void {

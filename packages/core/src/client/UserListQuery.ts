@@ -38,7 +38,7 @@ export class UserListQuery extends TrackedQuery<UserId[]> {
 
   protected compute(reads: DocReads): UserId[] {
     const uid = this.#uid
-    const following = () => followsOf(reads.doc(userDocId(uid)))
+    const following = () => [...followsOf(reads.doc(userDocId(uid)))]
     const followers = () =>
       [
         ...new Set(

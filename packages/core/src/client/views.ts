@@ -112,6 +112,19 @@ export interface SyncStatus {
   lastAckAt?: number
   /** The last error a relay reported. */
   lastError?: RelayError
-  /** Outbox entries dropped because a relay's guard refused them. */
+  /** Outbox entries dropped because a relay refused them for good (see `outboxPolicy.ts`). */
   refused: number
+  /**
+   * True while online and every open document has been answered by the
+   * relay in use on this connection (and the answer applied): reads then
+   * show what the relay holds. False while offline or while a newly opened
+   * document waits for its answer.
+   */
+  synced: boolean
+  /**
+   * Names (`Transport.name`, e.g. URLs) of relays this client stopped
+   * trying because they refused it for good (auth failed, bad protocol
+   * version), most preferred first; `lastError` says why.
+   */
+  failedRelays: string[]
 }

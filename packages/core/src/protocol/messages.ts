@@ -15,8 +15,12 @@
  * 2. C → R `AUTH`: the client's public key and its Ed25519 signature over
  *    `authPayload(nonce, relayId, 'client')`. R → C `WELCOME` (who the relay
  *    thinks the client is, and the limits it enforces), or a close with
- *    `CloseCodes.AuthFailed`. Any other message before `WELCOME` is a
- *    protocol error.
+ *    `CloseCodes.AuthFailed`. `AUTH` is optional: after the `CHALLENGE` a
+ *    client that does not answer it may still `SUBSCRIBE`, `UNSUBSCRIBE`,
+ *    send `AWARENESS` and `PING` (read-only; its `UPDATE`s get `ERROR`
+ *    `unauthenticated`). A first message other than `HELLO` is a
+ *    protocol error (`ERROR`, then a close); a second `AUTH` gets an
+ *    `ERROR` and the connection stays usable.
  * 3. C → R `SUBSCRIBE`: many documents in one frame, each with the client's
  *    state vector. R → C `SYNCED`: for each document, the update the client
  *    misses and the relay's state vector, plus the relay's `{ epoch, seq }`.

@@ -2,7 +2,8 @@
  * An in-process relay with the semantics of the real one, for tests: it
  * holds one Y.Doc and one update log per document, authenticates each
  * connection as a user by a signed challenge, answers batch subscriptions
- * in one `synced` frame, runs every client update through the guard
+ * in one `synced` frame, relays awareness updates to a document's other
+ * subscribers (never stored), runs every client update through the guard
  * (`checkUpdate`, with the connection's user as uploader and the document
  * owner's block list), stores accepted changes before acknowledging or
  * forwarding them, and forwards to the other subscribers only what changed.
@@ -268,6 +269,9 @@ export class MemoryRelay {
       case 'update':
         await this.#clientUpdate(conn, conn.userId, frame.docId, frame.update, frame.ref)
         return
+      case 'awareness':
+        this.#awareness(conn, frame.docId, frame.payload)
+        return
     }
   }
 
@@ -303,7 +307,25 @@ export class MemoryRelay {
       conn.subscribed.add(docId)
       docs.push({ docId, update, stateVector: Y.encodeStateVector(doc) })
     }
-    if (docs.length > 0) conn.send({ t: 'synced', docs })
+    conn.send({ t: 'synced', docs })
+  }
+
+  /** Relays an awareness update to the document's other subscribers; stores nothing. */
+  #awareness(conn: ClientConnection, docId: DocId, payload: Uint8Array): void {
+    if (!conn.subscribed.has(docId)) {
+      this.#error(
+        conn,
+        RelayErrorCodes.NotSubscribed,
+        'subscribe to a document before sending its awareness',
+        docId,
+      )
+      return
+    }
+    for (const c of this.#clients) {
+      if (c !== conn && c.open && c.subscribed.has(docId)) {
+        c.send({ t: 'awareness', docId, payload: payload.slice() })
+      }
+    }
   }
 
   async #clientUpdate(

@@ -5,8 +5,11 @@
  * can only act as a user whose secret key it holds.
  *
  * States: `closed` → `connect()` → `connecting` → (challenge answered)
- * `open` → `closed` on `disconnect()`, on a cut of its link, or when the
- * relay closes it. Frames sent while `connecting` wait and go out once the
+ * `open` → `closed` on `disconnect()` (`retry: false`), on a cut of its
+ * link (`retry: true`), or when the relay closes it (`retry: false`: the
+ * relay closes only a connection whose signature failed).
+ * Each `subscribe` is answered by one `synced` frame; `onCaughtUp` follows
+ * its entries with every document of that `subscribe`. Frames sent while `connecting` wait and go out once the
  * connection is open; frames sent while `closed` are dropped. A `connect()`
  * while the link is cut waits (`connecting`) until the link is restored, as
  * a TCP connect retrying its SYN.
@@ -45,6 +48,8 @@ let transports = 0
 export class MemoryTransport implements Transport {
   /** The link this transport's connections use; cut it to partition the client. */
   readonly link: SimLink
+  /** {@inheritDoc Transport.name} */
+  readonly name: string
   readonly #relay: MemoryRelay
   readonly #identity: Identity
   #state: TransportState = TransportStates.Closed
@@ -54,17 +59,20 @@ export class MemoryTransport implements Transport {
   #epoch = 0
   #waitingForLink = false
   #queued: ClientFrame[] = []
+  /** The documents of each `subscribe` sent on this connection and not answered yet. */
+  #answers: DocId[][] = []
 
   /** @param options network, relay, identity and link name */
   constructor(options: MemoryTransportOptions) {
     this.#relay = options.relay
     this.#identity = options.identity
+    this.name = options.relay.name
     this.link = options.network.link(
       options.name ??
         `${options.identity.userId.slice(0, 6)}->${options.relay.name}#${++transports}`,
     )
     this.link.onCut(() => {
-      if (this.#state === TransportStates.Open) this.#closed('the link was cut')
+      if (this.#state === TransportStates.Open) this.#closed('the link was cut', true)
       else if (this.#state === TransportStates.Connecting) this.#restart()
     })
     this.link.onRestore(() => {
@@ -83,6 +91,7 @@ export class MemoryTransport implements Transport {
     if (this.#state !== TransportStates.Closed) return
     this.#state = TransportStates.Connecting
     this.#queued = []
+    this.#answers = []
     this.#restart()
   }
 
@@ -90,11 +99,13 @@ export class MemoryTransport implements Transport {
   disconnect(): void {
     if (this.#state === TransportStates.Closed) return
     if (this.#session !== null) this.#sendNow({ t: 'bye' })
-    this.#closed('disconnected')
+    this.#closed('disconnected', false)
   }
 
   /** {@inheritDoc Transport.subscribe} */
   subscribe(subscriptions: readonly Subscription[]): void {
+    if (this.#state === TransportStates.Closed) return
+    this.#answers.push(subscriptions.map((s) => s.docId))
     this.#send({
       t: 'subscribe',
       subscriptions: subscriptions.map((s) => ({
@@ -112,6 +123,11 @@ export class MemoryTransport implements Transport {
   /** {@inheritDoc Transport.sendUpdate} */
   sendUpdate(docId: DocId, update: Uint8Array, ref: number): void {
     this.#send({ t: 'update', docId, update: update.slice(), ref })
+  }
+
+  /** {@inheritDoc Transport.sendAwareness} */
+  sendAwareness(docId: DocId, payload: Uint8Array): void {
+    this.#send({ t: 'awareness', docId, payload: payload.slice() })
   }
 
   /** Starts (or, after a cut while connecting, restarts) the handshake. */
@@ -144,12 +160,13 @@ export class MemoryTransport implements Transport {
     this.link.send(Directions.Up, () => session.receive(frame))
   }
 
-  #closed(reason: string): void {
+  #closed(reason: string, retry: boolean): void {
     this.#state = TransportStates.Closed
     this.#epoch++
     this.#session = null
     this.#queued = []
-    this.#handler?.onClose(reason)
+    this.#answers = []
+    this.#handler?.onClose(reason, { retry })
   }
 
   #receive(epoch: number, frame: RelayFrame): void {
@@ -170,8 +187,17 @@ export class MemoryTransport implements Transport {
         handler.onOpen(frame.relay)
         return
       }
-      case 'synced':
-        for (const d of frame.docs) handler.onSynced(d.docId, d.update, d.stateVector)
+      case 'synced': {
+        for (const d of frame.docs) {
+          if (epoch !== this.#epoch) return
+          handler.onSynced(d.docId, d.update, d.stateVector)
+        }
+        const answered = this.#answers.shift()
+        if (answered !== undefined && epoch === this.#epoch) handler.onCaughtUp(answered)
+        return
+      }
+      case 'awareness':
+        handler.onAwareness(frame.docId, frame.payload)
         return
       case 'update':
         handler.onUpdate(frame.docId, frame.update)
@@ -183,7 +209,7 @@ export class MemoryTransport implements Transport {
         handler.onError(frame.error)
         return
       case 'close':
-        this.#closed(frame.reason)
+        this.#closed(frame.reason, false)
         return
     }
   }

@@ -23,9 +23,12 @@
  *    `WELCOME`'s `maxBatch` entries (and `maxFrameBytes`); an `UPDATE`
  *    larger than `maxFrameBytes` is not sent but reported (`too-large`).
  * 4. Relay frames map to handler calls: `SYNCED` → `onSynced` per entry,
+ *    and after the last frame of an answer (`more: false`) `onCaughtUp`
+ *    with every document of the `SUBSCRIBE` frame it answers (the relay
+ *    answers `SUBSCRIBE` frames in order, each with at least one `SYNCED`);
  *    `UPDATE` → `onUpdate`, `ACK` → `onAck` per ref, `ERROR` →
- *    `onError` (empty rule/docId and ref 0 become absent), `PING` → `PONG`.
- *    `AWARENESS` is ignored (the transport interface has no presence yet).
+ *    `onError` (empty rule/docId and ref 0 become absent), `AWARENESS` →
+ *    `onAwareness`, `PING` → `PONG`. `sendAwareness` sends `AWARENESS`.
  * 5. Keepalive: while open, a `PING` goes out every `pingIntervalMs`; when
  *    no frame at all arrived for `idleTimeoutMs`, the relay is taken for
  *    dead (a half-open TCP connection never reports itself) and the socket
@@ -35,10 +38,14 @@
  *    must not send now) is answered by an `ERROR` frame and a close with
  *    the matching code (`closeCodeFor`), then `onError` and `onClose`.
  *
- * `onClose` is called exactly once per `connect()`, with a reason, whether
- * the relay closed, the socket failed, a timeout fired, a bad frame arrived
- * or `disconnect()` was called (which closes with 1000, synchronously
- * reports `onClose('disconnected')` and clears every timer). The transport
+ * `onClose` is called exactly once per `connect()`, with a reason and the
+ * close code, whether the relay closed, the socket failed, a timeout fired,
+ * a bad frame arrived or `disconnect()` was called (which closes with 1000,
+ * synchronously reports `onClose('disconnected', { code: 1000, retry:
+ * false })` and clears every timer). `retry` is `shouldReconnect(code)`:
+ * false after `AuthFailed`, `BadVersion`, a text frame or `disconnect()`,
+ * so the sync engine stops trying that relay (a 1000 close from the relay's
+ * side, which a relay never sends, counts as retry). The transport
  * never reconnects by itself: the client's sync engine calls `connect()`
  * again (with backoff, possibly on another relay). Events of a socket that
  * was given up are ignored. `subscribe`, `unsubscribe` and `sendUpdate`
@@ -150,6 +157,7 @@ type Queued =
   | { kind: 'subscribe'; subscriptions: Subscription[] }
   | { kind: 'unsubscribe'; docIds: DocId[] }
   | { kind: 'update'; docId: DocId; update: Uint8Array; ref: number }
+  | { kind: 'awareness'; docId: DocId; payload: Uint8Array }
 
 /** One `connect()`: its socket, handler, handshake progress and timers. */
 interface Attempt {
@@ -159,6 +167,8 @@ interface Attempt {
   hello: RelayHello | undefined
   limits: ConnectionLimits | undefined
   queue: Queued[]
+  /** The documents of each `SUBSCRIBE` frame sent and not fully answered yet, oldest first. */
+  answers: DocId[][]
   lastReceived: number
   lastTick: number
   pingNonce: number
@@ -189,6 +199,8 @@ function subscriptionBytes(s: Subscription, encoder: TextEncoder): number {
 export class WebSocketTransport implements Transport {
   /** The relay's URL. */
   readonly url: string
+  /** A name for status and logs (see `Transport.name`): the URL. */
+  readonly name: string
   /** The user id the connection authenticates as; `undefined` for a read-only transport. */
   readonly userId: UserId | undefined
   /** True when the transport has no identity of the user: it subscribes but never sends updates. */
@@ -220,6 +232,7 @@ export class WebSocketTransport implements Transport {
       throw new FeedmeshError(ErrorCodes.BadArgument, `not a ws:// or wss:// URL: ${options.url}`)
     }
     this.url = options.url
+    this.name = options.url
     this.#WebSocket = Ctor
     this.readOnly = options.identity === undefined
     this.#identity = options.identity
@@ -252,11 +265,7 @@ export class WebSocketTransport implements Transport {
     return limits === undefined ? undefined : { ...limits }
   }
 
-  /**
-   * How the last connection ended, with its close code and whether
-   * reconnecting can help (the transport interface's `onClose` carries only
-   * a reason).
-   */
+  /** How the last connection ended, with its close code and whether reconnecting can help (as told to `onClose`). */
   get lastClose(): WebSocketClose | undefined {
     return this.#lastClose === undefined ? undefined : { ...this.#lastClose }
   }
@@ -282,7 +291,7 @@ export class WebSocketTransport implements Transport {
       const reason = `cannot open ${this.url}: ${message}`
       this.#lastClose = { code: ABNORMAL_CLOSURE, reason, retry: true }
       handler.onError({ code: WebSocketErrorCodes.Unreachable, message })
-      handler.onClose(reason)
+      handler.onClose(reason, { code: ABNORMAL_CLOSURE, retry: true })
       return
     }
     const now = Date.now()
@@ -293,6 +302,7 @@ export class WebSocketTransport implements Transport {
       hello: undefined,
       limits: undefined,
       queue: [],
+      answers: [],
       lastReceived: now,
       lastTick: now,
       pingNonce: 0,
@@ -358,6 +368,16 @@ export class WebSocketTransport implements Transport {
     this.#request({ kind: 'update', docId, update: update.slice(), ref })
   }
 
+  /**
+   * {@inheritDoc Transport.sendAwareness}
+   * Also on a read-only transport (the relay relays presence of any
+   * subscriber). A frame larger than `maxFrameBytes` is not sent but
+   * reported (`too-large`, without a ref).
+   */
+  sendAwareness(docId: DocId, payload: Uint8Array): void {
+    this.#request({ kind: 'awareness', docId, payload: payload.slice() })
+  }
+
   #requireAttempt(): Attempt {
     const attempt = this.#attempt
     if (attempt === undefined) {
@@ -411,6 +431,20 @@ export class WebSocketTransport implements Transport {
         this.#sendFrame(attempt, frame)
         return
       }
+      case 'awareness': {
+        const { docId, payload } = request
+        const frame = encodeMessage({ type: MessageTypes.Awareness, docId, payload })
+        if (frame.length > limits.maxFrameBytes) {
+          attempt.handler.onError({
+            code: WebSocketErrorCodes.TooLarge,
+            docId,
+            message: `an awareness frame of ${frame.length} bytes exceeds the relay's limit of ${limits.maxFrameBytes}`,
+          })
+          return
+        }
+        this.#sendFrame(attempt, frame)
+        return
+      }
     }
   }
 
@@ -428,7 +462,9 @@ export class WebSocketTransport implements Transport {
     let bytes = overhead
     const flush = () => {
       if (batch.length === 0) return
-      this.#resume?.subscribed(batch.map((s) => s.docId))
+      const docIds = batch.map((s) => s.docId)
+      this.#resume?.subscribed(docIds)
+      attempt.answers.push(docIds)
       const msg: Message =
         resume === undefined
           ? { type: MessageTypes.Subscribe, subscriptions: batch }
@@ -483,7 +519,10 @@ export class WebSocketTransport implements Transport {
     }
     const why = event.reason === '' ? '' : `: ${event.reason}`
     const reason = `closed by the relay (${describeClose(event.code)}${why})`
-    this.#end(attempt, reason, event.code, () => undefined)
+    // A relay never closes with 1000 (that is a client leaving on purpose): from the relay's
+    // side it comes from something in between (a proxy); trying again is the safe reading.
+    const retry = event.code === CloseCodes.Normal || shouldReconnect(event.code)
+    this.#end(attempt, reason, event.code, () => undefined, retry)
   }
 
   /**
@@ -491,10 +530,16 @@ export class WebSocketTransport implements Transport {
    * with `close`, records {@link WebSocketTransport.lastClose} (`code`),
    * reports `onClose`.
    */
-  #end(attempt: Attempt, reason: string, code: number, close: () => void): void {
+  #end(
+    attempt: Attempt,
+    reason: string,
+    code: number,
+    close: () => void,
+    retry = shouldReconnect(code),
+  ): void {
     if (this.#attempt !== attempt) return
     this.#attempt = undefined
-    this.#lastClose = { code, reason, retry: shouldReconnect(code) }
+    this.#lastClose = { code, reason, retry }
     this.#state = TransportStates.Closed
     clearTimeout(attempt.handshakeTimer)
     clearInterval(attempt.pingTimer)
@@ -508,8 +553,9 @@ export class WebSocketTransport implements Transport {
     socket.onclose = null
     // `ws` throws on an `error` event nobody listens to: keep a listener.
     socket.onerror = () => undefined
+    attempt.answers = []
     close()
-    attempt.handler.onClose(reason)
+    attempt.handler.onClose(reason, { code, retry })
   }
 
   /** Reports a protocol violation by the relay: `ERROR` frame, close with `code`, `onError`, `onClose`. */
@@ -624,6 +670,10 @@ export class WebSocketTransport implements Transport {
           if (this.#attempt !== attempt) return
           handler.onSynced(entry.docId, entry.update, entry.stateVector)
         }
+        if (!msg.more && this.#attempt === attempt) {
+          const answered = attempt.answers.shift()
+          if (answered !== undefined) handler.onCaughtUp(answered)
+        }
         return
       case MessageTypes.Update:
         if (attempt.phase !== Phases.Open) break
@@ -638,6 +688,7 @@ export class WebSocketTransport implements Transport {
         return
       case MessageTypes.Awareness:
         if (attempt.phase !== Phases.Open) break
+        handler.onAwareness(msg.docId, msg.payload)
         return
       default:
         break

@@ -9,9 +9,13 @@
  *    {@link authMessage}); relay → client `welcome` (the relay's name), or
  *    `error` + `close` when the signature does not verify. Frames the client
  *    sends before `welcome` wait in the transport.
- * 2. `subscribe` (many documents) → one `synced` batch; `update` → `ack`
- *    once durable, or `error` (code `refused`, the guard's rule); relay →
- *    client `update` for changes others made; `unsubscribe`; `bye`.
+ * 2. `subscribe` (many documents) → one `synced` batch (also when empty:
+ *    every `subscribe` is answered, in order); `update` → `ack` once
+ *    durable, or `error` (code `refused`, the guard's rule); relay → client
+ *    `update` for changes others made; `unsubscribe`; `awareness` both ways
+ *    (relayed to the document's other subscribers, never stored; `error`
+ *    `not-subscribed` for a document the connection did not subscribe);
+ *    `bye`.
  *
  * Peer link (two trusted relays): each side sends a `digest` (every
  * document with its state vector) whenever the link comes up; each answers
@@ -38,6 +42,8 @@ export const RelayErrorCodes = {
   BadFrame: 'bad-frame',
   /** A frame before authentication, or a signature that does not verify. */
   Unauthenticated: 'unauthenticated',
+  /** `awareness` for a document the connection has not subscribed. */
+  NotSubscribed: 'not-subscribed',
 } as const
 
 /** One of {@link RelayErrorCodes}. */
@@ -50,6 +56,7 @@ export type ClientFrame =
   | { t: 'subscribe'; subscriptions: Subscription[] }
   | { t: 'unsubscribe'; docIds: DocId[] }
   | { t: 'update'; docId: DocId; update: Uint8Array; ref: number }
+  | { t: 'awareness'; docId: DocId; payload: Uint8Array }
   | { t: 'bye' }
 
 /** One document of a `synced` batch. */
@@ -69,6 +76,7 @@ export type RelayFrame =
   | { t: 'synced'; docs: SyncedDoc[] }
   | { t: 'update'; docId: DocId; update: Uint8Array }
   | { t: 'ack'; docId: DocId; ref: number }
+  | { t: 'awareness'; docId: DocId; payload: Uint8Array }
   | { t: 'error'; error: RelayError }
   | { t: 'close'; reason: string }
 
