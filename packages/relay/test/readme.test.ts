@@ -11,7 +11,9 @@ import { describe, expect, it } from 'vitest'
 import { cliPath, relayDir, spawnRelay } from './helpers/spawnRelay.js'
 
 const readme = fs.readFileSync(path.join(relayDir, '../../README.md'), 'utf8')
-const section = readme.slice(readme.indexOf('## Running a relay'), readme.indexOf('## Layout'))
+const start = readme.indexOf('## Running a relay')
+const end = readme.indexOf('\n## ', start + 1)
+const section = readme.slice(start, end < 0 ? undefined : end)
 
 function cli(...args: string[]): string {
   return execFileSync(process.execPath, ['--import', 'tsx', cliPath, ...args], {
