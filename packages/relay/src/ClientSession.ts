@@ -20,7 +20,14 @@
  *   (`refused` with the guard rule, `rate-limited`, ...). The connection
  *   stays usable after any refusal;
  * - `UNSUBSCRIBE`, `AWARENESS` (relayed to the document's other
- *   subscribers, never stored), `PING`/`PONG`.
+ *   subscribers, never stored), `PING`/`PONG`;
+ * - a connection silent for the idle timeout (no frame at all, no
+ *   WebSocket ping or pong) gets `ERROR idle-timeout` and is closed with
+ *   `CloseCodes.IdleTimeout`; a client that sends keepalive `PING`s stays.
+ *
+ * A first `HELLO` with role `relay` is a peer relay dialing in: the
+ * session hands the socket over to the mesh (`RelayContext.acceptPeer`)
+ * and steps aside.
  *
  * Frames are handled one after another, in order; when more than a few
  * hundred wait, the socket is paused (back pressure). Every handler is
@@ -34,6 +41,7 @@ import {
   type DocId,
   decodeMessage,
   encodeMessage,
+  type HelloMessage,
   isDocId,
   type Message,
   MessageTypes,
@@ -50,12 +58,11 @@ import {
 } from '@feedmesh/core'
 import type { Logger } from 'pino'
 import type { WebSocket } from 'ws'
-import * as Y from 'yjs'
-import type { LoadedDoc } from './LoadedDoc.js'
 import type { RelayContext } from './RelayContext.js'
 import { Endpoints } from './RelayMetrics.js'
 import { RelayErrorCodes } from './relayErrors.js'
 import type { Subscriber } from './Subscriber.js'
+import { syncEntries } from './syncEntries.js'
 import { packSynced } from './syncedFrames.js'
 import { TokenBucket } from './TokenBucket.js'
 import { WriteOutcomes } from './UpdatePipeline.js'
@@ -115,6 +122,13 @@ export class ClientSession implements Subscriber {
   #inFlight = 0
   #roomForWrites: (() => void) | undefined
   readonly #helloTimer: NodeJS.Timeout
+  readonly #idleTimer: NodeJS.Timeout | undefined
+  readonly #remote: string
+  readonly #listeners: {
+    message: (data: unknown, isBinary: boolean) => void
+    close: () => void
+    alive: () => void
+  }
 
   /**
    * @param ctx the relay's shared state
@@ -130,8 +144,20 @@ export class ClientSession implements Subscriber {
       if (this.state === SessionStates.New) this.#close(CloseCodes.AuthTimeout, 'no HELLO in time')
     }, ctx.helloTimeoutMs)
     this.#helloTimer.unref()
-    socket.on('message', (data, isBinary) => this.#onMessage(data, isBinary))
-    socket.on('close', () => this.#onClose())
+    this.#remote = remote
+    if (ctx.idleTimeoutMs > 0) {
+      this.#idleTimer = setTimeout(() => this.#onIdle(), ctx.idleTimeoutMs)
+      this.#idleTimer.unref()
+    }
+    this.#listeners = {
+      message: (data, isBinary) => this.#onMessage(data, isBinary),
+      close: () => this.#onClose(),
+      alive: () => this.#idleTimer?.refresh(),
+    }
+    socket.on('message', this.#listeners.message)
+    socket.on('close', this.#listeners.close)
+    socket.on('ping', this.#listeners.alive)
+    socket.on('pong', this.#listeners.alive)
     socket.on('error', (error) => this.#log.debug({ err: error }, 'socket error'))
   }
 
@@ -161,6 +187,7 @@ export class ClientSession implements Subscriber {
 
   #onMessage(data: unknown, isBinary: boolean): void {
     if (this.state === SessionStates.Closed || this.#ctx.draining()) return
+    this.#idleTimer?.refresh()
     const bytes = toBytes(data)
     this.#ctx.metrics.bytesIn.inc(bytes.length)
     if (!isBinary) {
@@ -219,7 +246,7 @@ export class ClientSession implements Subscriber {
         )
         return
       }
-      await this.#onHello(msg.role)
+      await this.#onHello(msg)
       return
     }
     switch (msg.type) {
@@ -269,13 +296,11 @@ export class ClientSession implements Subscriber {
     this.#reportAndClose({ code, message }, closeCodeFor(code))
   }
 
-  async #onHello(role: string): Promise<void> {
+  async #onHello(hello: HelloMessage): Promise<void> {
     clearTimeout(this.#helloTimer)
-    if (role !== Roles.Client) {
-      this.#reportAndClose(
-        { code: RelayErrorCodes.UntrustedPeer, message: 'this relay has no trusted peers' },
-        CloseCodes.UntrustedPeer,
-      )
+    if (hello.role === Roles.Relay) {
+      this.#handOff()
+      this.#ctx.acceptPeer(this.#socket, hello, this.#remote)
       return
     }
     const relayId = this.#ctx.identity.userId
@@ -408,43 +433,14 @@ export class ClientSession implements Subscriber {
   }
 
   async #entries(answer: Map<DocId, Uint8Array>): Promise<SyncedEntry[]> {
-    const { registry } = this.#ctx
-    const ids = [...answer.keys()]
-    const loaded = await Promise.allSettled(ids.map((docId) => registry.acquire(docId)))
-    const docs: LoadedDoc[] = []
-    const entries: SyncedEntry[] = []
-    try {
-      loaded.forEach((result, i) => {
-        const docId = ids[i]!
-        if (result.status === 'rejected') {
-          this.#log.error({ err: result.reason, docId }, 'cannot load document')
-          this.#report({
-            code: RelayErrorCodes.StorageFailed,
-            message: 'the document cannot be loaded',
-            docId,
-          })
-          return
-        }
-        const doc = result.value
-        docs.push(doc)
-        const sv = answer.get(docId)!
-        try {
-          const update = Y.encodeStateAsUpdate(doc.doc, sv.length === 0 ? undefined : sv)
-          entries.push({ docId, update, stateVector: Y.encodeStateVector(doc.doc) })
-        } catch {
-          this.#report({
-            code: RelayErrorCodes.BadStateVector,
-            message: 'the state vector does not decode',
-            docId,
-          })
-        }
-      })
-      // what the answer holds is sent only once it is durable
-      await Promise.all(docs.map((doc) => doc.committed()))
-      return entries
-    } finally {
-      for (const doc of docs) registry.release(doc)
+    const { entries, failures } = await syncEntries(this.#ctx.registry, answer)
+    for (const failure of failures) {
+      if (failure.cause !== undefined) {
+        this.#log.error({ err: failure.cause, docId: failure.docId }, 'cannot load document')
+      }
+      this.#report({ code: failure.code, message: failure.message, docId: failure.docId })
     }
+    return entries
   }
 
   async #onUpdate(msg: UpdateMessage): Promise<void> {
@@ -608,10 +604,31 @@ export class ClientSession implements Subscriber {
     this.#detach()
   }
 
+  #onIdle(): void {
+    if (this.state === SessionStates.Closed) return
+    this.#reportAndClose(
+      {
+        code: RelayErrorCodes.IdleTimeout,
+        message: `no frame for ${this.#ctx.idleTimeoutMs} ms: send PING to keep a quiet connection`,
+      },
+      CloseCodes.IdleTimeout,
+    )
+  }
+
+  /** Steps aside for the mesh: stops listening to the socket without closing it. */
+  #handOff(): void {
+    this.#detach()
+    this.#socket.off('message', this.#listeners.message)
+    this.#socket.off('close', this.#listeners.close)
+    this.#socket.off('ping', this.#listeners.alive)
+    this.#socket.off('pong', this.#listeners.alive)
+  }
+
   #detach(): void {
     if (this.state === SessionStates.Closed) return
     this.state = SessionStates.Closed
     clearTimeout(this.#helloTimer)
+    clearTimeout(this.#idleTimer)
     if (this.#ackTimer !== undefined) clearImmediate(this.#ackTimer)
     this.#acks.clear()
     for (const docId of this.#subscribed) this.#ctx.registry.unsubscribe(docId, this)

@@ -1,10 +1,12 @@
 /**
  * What every connection of a relay shares: its identity and limits, the
- * loaded documents, the write pipeline, the store, rate limits, metrics
- * and the logger. Built once by `startRelay`, passed to each session.
+ * loaded documents, the write pipeline, the store, rate limits, metrics,
+ * the logger and the door to the mesh (peer relays dialing in). Built once
+ * by `startRelay`, passed to each session.
  */
-import type { Identity, VerifyFn } from '@feedmesh/core'
+import type { Identity, RelayHello, VerifyFn } from '@feedmesh/core'
 import type { Logger } from 'pino'
+import type { WebSocket } from 'ws'
 import type { DocRegistry } from './DocRegistry.js'
 import type { RelayMetrics } from './RelayMetrics.js'
 import type { RelayLimits } from './relayOptions.js'
@@ -38,4 +40,11 @@ export interface RelayContext {
   readonly helloTimeoutMs: number
   /** True once the relay drains: new frames are ignored. */
   readonly draining: () => boolean
+  /** How long a client connection may stay silent before it is closed (0: never). */
+  readonly idleTimeoutMs: number
+  /**
+   * Takes over a connection whose first frame was a relay's `HELLO` (a peer
+   * link dialing in): the mesh authenticates it or refuses it.
+   */
+  readonly acceptPeer: (socket: WebSocket, hello: RelayHello, remote: string) => void
 }

@@ -10,6 +10,8 @@ export const Endpoints = {
   Feedmesh: 'feedmesh',
   /** The y-websocket compatibility endpoint `/y/<docId>`. */
   YWebsocket: 'y-websocket',
+  /** Links with peer relays (updates they carry). */
+  Mesh: 'mesh',
 } as const
 
 /** One of {@link Endpoints}. */

@@ -12,9 +12,18 @@
  * 3. an accepted update that changes something is applied in memory and
  *    appended to the store; once the store has COMMITTED it, the sender is
  *    told (`stored`, then it acknowledges) and the change is forwarded to
- *    every other subscriber of the document. An update that changes
- *    nothing is `known`: reported once everything before it is durable,
- *    never stored or forwarded (re-sending is always safe).
+ *    every other subscriber of the document and handed to the mesh
+ *    (`onStored`), which pushes it to the peer relays. An update that
+ *    changes nothing is `known`: reported once everything before it is
+ *    durable, never stored or forwarded (re-sending is always safe), which
+ *    is what keeps any mesh topology free of loops.
+ *
+ * Updates from a trusted peer relay (`trustedPeer`) pass the same guard
+ * with `trustedPeer: true` (a peer carries other users' placeholders and
+ * deletions) and without the block list and the record size limit: those
+ * apply to what clients send, and what a peer relays was accepted by a
+ * relay of the mesh already (refusing it here would split the mesh for
+ * good).
  *
  * Commits of one document settle in order, so acknowledgements and
  * forwards keep the order of the writes. A failed commit reports `failed`
@@ -38,7 +47,6 @@ import type { DocRegistry } from './DocRegistry.js'
 import type { LoadedDoc } from './LoadedDoc.js'
 import { prewarmSignatures } from './prewarmSignatures.js'
 import { RelayErrorCodes } from './relayErrors.js'
-import type { Subscriber } from './Subscriber.js'
 import type { RelayStore } from './store/RelayStore.js'
 
 /** How one write ended; {@link WriteOutcome} is the union of these shapes. */
@@ -68,8 +76,10 @@ export interface WriteRequest {
   update: Uint8Array
   /** The authenticated user of the connection; undefined when unauthenticated. */
   uploader: UserId | undefined
-  /** The connection it came from (not forwarded back to it). */
-  source: Subscriber | null
+  /** The connection or peer link it came from (not forwarded back to it), compared by identity. */
+  source: object | null
+  /** True for an update from a trusted peer relay (see the module comment). */
+  trustedPeer?: boolean
   /** Called once with the outcome, before the change is forwarded. */
   onDone: (outcome: WriteOutcome) => void
 }
@@ -86,7 +96,26 @@ export interface UpdatePipelineOptions {
   maxRecordBytes: number
   /** Logger for failures. */
   logger: Logger
+  /** Called with every stored change (after subscribers got it): the mesh pushes it to peers. */
+  onStored?: StoredListener
 }
+
+/** One change the relay stored, as the mesh sees it. */
+export interface StoredChange {
+  /** The document. */
+  docId: DocId
+  /** What the change did to the replica (null: accepted but nothing applied yet, e.g. waiting for a missing part). */
+  diff: Uint8Array | null
+  /** Its sequence number. */
+  seq: number
+  /** The sequence number of the document's change before it (0: none). */
+  previousSeq: number
+  /** Where it came from (a connection or a peer link), compared by identity. */
+  source: object | null
+}
+
+/** Receives every change the relay stored, in commit order per document. */
+export type StoredListener = (change: StoredChange) => void
 
 const encoder = new TextEncoder()
 
@@ -97,14 +126,16 @@ export class UpdatePipeline {
   readonly #verifier: RecordVerifier
   readonly #maxRecordBytes: number
   readonly #logger: Logger
+  readonly #onStored: StoredListener | undefined
 
-  /** @param options registry, store, verifier, limits, logger */
+  /** @param options registry, store, verifier, limits, logger, stored-change listener */
   constructor(options: UpdatePipelineOptions) {
     this.#registry = options.registry
     this.#store = options.store
     this.#verifier = options.verifier
     this.#maxRecordBytes = options.maxRecordBytes
     this.#logger = options.logger
+    this.#onStored = options.onStored
   }
 
   /**
@@ -164,8 +195,13 @@ export class UpdatePipeline {
 
   async #check(doc: LoadedDoc, request: WriteRequest): Promise<void> {
     const { docId, update, uploader, onDone } = request
-    const blocked = await this.#blockList(docId)
-    const options = { verifier: this.#verifier, ...(blocked === undefined ? {} : { blocked }) }
+    const trustedPeer = request.trustedPeer === true
+    const blocked = trustedPeer ? undefined : await this.#blockList(docId)
+    const options = {
+      verifier: this.#verifier,
+      ...(blocked === undefined ? {} : { blocked }),
+      ...(trustedPeer ? { trustedPeer } : {}),
+    }
     const result = await checkUpdate(
       docId,
       doc.doc,
@@ -181,7 +217,7 @@ export class UpdatePipeline {
       })
       return
     }
-    for (const record of result.records) {
+    for (const record of trustedPeer ? [] : result.records) {
       const size = encoder.encode(JSON.stringify(record)).length
       if (size > this.#maxRecordBytes) {
         onDone({
@@ -223,9 +259,15 @@ export class UpdatePipeline {
         return
       }
       doc.pendingWrites--
+      const previousSeq = doc.seq
       doc.seq = Math.max(doc.seq, seq)
       onDone({ kind: WriteOutcomes.Stored, seq })
       if (diff !== null) this.#forward(docId, diff, request.source)
+      try {
+        this.#onStored?.({ docId, diff, seq, previousSeq, source: request.source })
+      } catch (error) {
+        this.#logger.warn({ err: error, docId }, 'the stored-change listener failed')
+      }
     })
   }
 
@@ -240,7 +282,7 @@ export class UpdatePipeline {
     }
   }
 
-  #forward(docId: DocId, diff: Uint8Array, source: Subscriber | null): void {
+  #forward(docId: DocId, diff: Uint8Array, source: object | null): void {
     for (const subscriber of this.#registry.subscribersOf(docId)) {
       if (subscriber === source) continue
       try {

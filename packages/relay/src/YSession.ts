@@ -21,6 +21,12 @@
  *
  * On open the relay sends its own step 1, as the stock server does, so the
  * client uploads what it has (which the guard then judges).
+ *
+ * Liveness: like the stock server, the relay sends a WebSocket ping every
+ * third of the idle timeout; a connection from which nothing (no message,
+ * no pong) arrived for the idle timeout is closed with
+ * `CloseCodes.IdleTimeout`. Browsers and `ws` answer pings by themselves,
+ * so a live client is never cut.
  */
 import { CloseCodes, type DocId } from '@feedmesh/core'
 import * as decoding from 'lib0/decoding'
@@ -76,6 +82,8 @@ export class YSession implements Subscriber {
   #inbox: Promise<void> = Promise.resolve()
   #waiting = 0
   #paused = false
+  readonly #idleTimer: NodeJS.Timeout | undefined
+  readonly #pingTimer: NodeJS.Timeout | undefined
 
   /**
    * @param ctx the relay's shared state
@@ -92,6 +100,26 @@ export class YSession implements Subscriber {
     ctx.registry.subscribe(docId, this)
     socket.on('message', (data, isBinary) => this.#onMessage(data, isBinary))
     socket.on('close', () => this.#detach())
+    if (ctx.idleTimeoutMs > 0) {
+      this.#idleTimer = setTimeout(() => {
+        this.#log.debug('idle: closing')
+        this.close(CloseCodes.IdleTimeout, 'idle timeout')
+      }, ctx.idleTimeoutMs)
+      this.#idleTimer.unref()
+      this.#pingTimer = setInterval(
+        () => {
+          try {
+            if (socket.readyState === socket.OPEN) socket.ping()
+          } catch {
+            // closing
+          }
+        },
+        Math.max(10, Math.floor(ctx.idleTimeoutMs / 3)),
+      )
+      this.#pingTimer.unref()
+      socket.on('pong', () => this.#idleTimer?.refresh())
+      socket.on('ping', () => this.#idleTimer?.refresh())
+    }
     socket.on('error', (error) => this.#log.debug({ err: error }, 'socket error'))
     this.#enqueue(() => this.#sendStep1())
   }
@@ -125,6 +153,7 @@ export class YSession implements Subscriber {
 
   #onMessage(data: unknown, isBinary: boolean): void {
     if (this.#closed || this.#ctx.draining()) return
+    this.#idleTimer?.refresh()
     const bytes = toBytes(data)
     this.#ctx.metrics.bytesIn.inc(bytes.length)
     if (!isBinary) {
@@ -274,6 +303,8 @@ export class YSession implements Subscriber {
   #detach(): void {
     if (this.#closed) return
     this.#closed = true
+    clearTimeout(this.#idleTimer)
+    clearInterval(this.#pingTimer)
     this.#ctx.registry.unsubscribe(this.#docId, this)
   }
 }

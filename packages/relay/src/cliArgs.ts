@@ -2,13 +2,18 @@
  * The command line of `feedmesh-relay`: every flag, its environment
  * variable and its help line in one table ({@link CliFlags}), parsed into
  * `RelayOptions`. A flag wins over its environment variable, which wins over
- * the default.
+ * the default. Repeatable flags (`--peer`, `--trust`) take a comma-separated
+ * list in their environment variable; given on the command line, they
+ * replace it.
  */
 import { parseArgs } from 'node:util'
+import { isUserId } from '@feedmesh/core'
 import { type LogLevel, LogLevels } from './logger.js'
 import {
+  DefaultMeshOptions,
   DefaultRelayLimits,
   DefaultRelayOptions,
+  type MeshOptions,
   type RelayLimits,
   type RelayOptions,
 } from './relayOptions.js'
@@ -28,9 +33,17 @@ interface CliFlag {
     | { kind: 'option'; key: 'host' | 'name' | 'app' | 'data' }
     | {
         kind: 'number'
-        key: 'port' | 'idleUnloadMs' | 'helloTimeoutMs' | 'drainTimeoutMs' | 'compactAfter'
+        key:
+          | 'port'
+          | 'idleUnloadMs'
+          | 'helloTimeoutMs'
+          | 'drainTimeoutMs'
+          | 'compactAfter'
+          | 'idleTimeoutMs'
       }
     | { kind: 'limit'; key: keyof RelayLimits }
+    | { kind: 'list'; key: 'peers' | 'trust' }
+    | { kind: 'mesh'; key: keyof MeshOptions }
     | { kind: 'logLevel' }
 }
 
@@ -163,6 +176,55 @@ export const CliFlags: readonly CliFlag[] = [
     target: { kind: 'number', key: 'compactAfter' },
   },
   {
+    flag: 'idle-timeout-ms',
+    env: 'FEEDMESH_IDLE_TIMEOUT_MS',
+    value: 'MS',
+    help: `close connections silent this long (no frame, no ping); 0 = never for clients (default ${DefaultRelayOptions.idleTimeoutMs})`,
+    target: { kind: 'number', key: 'idleTimeoutMs' },
+  },
+  {
+    flag: 'peer',
+    env: 'FEEDMESH_PEERS',
+    value: 'URL',
+    help: 'link to the peer relay at URL (ws:// or wss://); repeatable; env: comma-separated',
+    target: { kind: 'list', key: 'peers' },
+  },
+  {
+    flag: 'trust',
+    env: 'FEEDMESH_TRUST',
+    value: 'KEY',
+    help: 'accept links with the relay whose public key is KEY; repeatable; env: comma-separated',
+    target: { kind: 'list', key: 'trust' },
+  },
+  {
+    flag: 'peer-sync-ms',
+    env: 'FEEDMESH_PEER_SYNC_MS',
+    value: 'MS',
+    help: `ask each peer for its changes at least this often (default ${DefaultMeshOptions.syncIntervalMs})`,
+    target: { kind: 'mesh', key: 'syncIntervalMs' },
+  },
+  {
+    flag: 'peer-retry-min-ms',
+    env: 'FEEDMESH_PEER_RETRY_MIN_MS',
+    value: 'MS',
+    help: `first reconnect delay of a peer link, doubled with jitter (default ${DefaultMeshOptions.retryMinMs})`,
+    target: { kind: 'mesh', key: 'retryMinMs' },
+  },
+  {
+    flag: 'peer-retry-max-ms',
+    env: 'FEEDMESH_PEER_RETRY_MAX_MS',
+    value: 'MS',
+    help: `longest reconnect delay of a peer link (default ${DefaultMeshOptions.retryMaxMs})`,
+    target: { kind: 'mesh', key: 'retryMaxMs' },
+  },
+  {
+    flag: 'peer-queue-bytes',
+    env: 'FEEDMESH_PEER_QUEUE_BYTES',
+    value: 'N',
+    help: `bytes waiting for a slow peer before live updates to it are dropped for catch-up (default ${DefaultMeshOptions.maxQueueBytes})`,
+    target: { kind: 'mesh', key: 'maxQueueBytes' },
+  },
+  {
     flag: 'log-level',
     env: 'FEEDMESH_LOG_LEVEL',
     value: 'LEVEL',
@@ -207,6 +269,8 @@ Examples:
   FEEDMESH_PORT=0 FEEDMESH_DATA=./data feedmesh-relay --name eu-1
   feedmesh-relay --host 0.0.0.0 --port 8080 --app ./examples/feed-app/dist
   feedmesh-relay key --data /var/lib/feedmesh
+  feedmesh-relay --data ./eu --peer wss://us.example.org --trust <us key>
+  FEEDMESH_PEERS=ws://10.0.0.2:4444,ws://10.0.0.3:4444 FEEDMESH_TRUST=<key2>,<key3> feedmesh-relay
 `
 }
 
@@ -225,13 +289,39 @@ function toNumber(flag: string, text: string): number {
 
 /** Parses the arguments (without `node` and the script) and the environment. */
 export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliCommand {
-  const options: Record<string, { type: 'string' } | { type: 'boolean'; short?: string }> = {
+  const options: Record<
+    string,
+    { type: 'string'; multiple?: boolean } | { type: 'boolean'; short?: string }
+  > = {
     help: { type: 'boolean', short: 'h' },
   }
-  for (const f of CliFlags) options[f.flag] = { type: 'string' }
+  for (const f of CliFlags) {
+    options[f.flag] =
+      f.target.kind === 'list' ? { type: 'string', multiple: true } : { type: 'string' }
+  }
+  // every flag but --help takes a value: glue it on, so that a value starting
+  // with a dash (a relay key may) is not taken for a flag
+  const args: string[] = []
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!
+    const next = argv[i + 1]
+    if (
+      arg.startsWith('--') &&
+      !arg.includes('=') &&
+      arg.slice(2) in options &&
+      next !== undefined
+    ) {
+      if (options[arg.slice(2)]?.type === 'string') {
+        args.push(`${arg}=${next}`)
+        i++
+        continue
+      }
+    }
+    args.push(arg)
+  }
   let parsed: ReturnType<typeof parseArgs>
   try {
-    parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true })
+    parsed = parseArgs({ args, options, allowPositionals: true, strict: true })
   } catch (error) {
     throw new UsageError(error instanceof Error ? error.message : String(error))
   }
@@ -242,9 +332,19 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliCo
   }
   const relay: RelayOptions = { data: DEFAULT_DATA }
   const limits: Partial<RelayLimits> = {}
+  const mesh: Partial<MeshOptions> = {}
   let logLevel: LogLevel = 'info'
   for (const f of CliFlags) {
     const raw = parsed.values[f.flag]
+    if (f.target.kind === 'list') {
+      const items = Array.isArray(raw)
+        ? raw.flatMap((item) => (typeof item === 'string' ? splitList(item) : []))
+        : splitList(env[f.env] ?? '')
+      if (items.length === 0) continue
+      if (f.target.key === 'peers') relay.peers = items.map((url) => checkUrl(f.flag, url))
+      else relay.trust = items.map((key) => checkKey(f.flag, key))
+      continue
+    }
     const text = typeof raw === 'string' ? raw : env[f.env]
     if (text === undefined || text === '') continue
     const target = f.target
@@ -261,6 +361,12 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliCo
         limits[target.key] = value
         break
       }
+      case 'mesh': {
+        const value = toNumber(f.flag, text)
+        if (value === 0) throw new UsageError(`--${f.flag} must be above 0`)
+        mesh[target.key] = value
+        break
+      }
       case 'logLevel':
         if (!(LogLevels as readonly string[]).includes(text)) {
           throw new UsageError(`--log-level must be one of ${LogLevels.join(', ')}`)
@@ -274,5 +380,35 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliCo
   }
   if (positionals[0] === 'key') return { command: 'key', data: relay.data }
   relay.limits = limits
+  if (Object.keys(mesh).length > 0) relay.mesh = mesh
   return { command: 'serve', options: relay, logLevel }
+}
+
+function splitList(text: string): string[] {
+  return text
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0)
+}
+
+function checkUrl(flag: string, url: string): string {
+  let parsed: URL | undefined
+  try {
+    parsed = new URL(url)
+  } catch {
+    parsed = undefined
+  }
+  if (parsed === undefined || (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:')) {
+    throw new UsageError(`--${flag} needs a ws:// or wss:// URL, got "${url}"`)
+  }
+  return url
+}
+
+function checkKey(flag: string, key: string): string {
+  if (!isUserId(key)) {
+    throw new UsageError(
+      `--${flag} needs a relay public key (43 characters, from "feedmesh-relay key"), got "${key}"`,
+    )
+  }
+  return key
 }

@@ -1,12 +1,13 @@
 /**
  * The relay's plain HTTP routes: `GET /healthz` (JSON: name, public key,
- * epoch, sequence, documents loaded, connections), `GET /metrics`
+ * epoch, sequence, documents loaded, connections and, in a mesh, its peers), `GET /metrics`
  * (Prometheus text from the relay's own registry) and, with `--app`,
  * static files. Everything else is 404; a failure is a 500, never a crash.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
+import type { PeerHealth } from './mesh/PeerStats.js'
 import type { StaticFiles } from './staticFiles.js'
 
 /** What `GET /healthz` answers. */
@@ -23,6 +24,8 @@ export interface Health {
   documentsLoaded: number
   /** Open WebSocket connections (both endpoints). */
   connections: number
+  /** The mesh peers (only when the relay has `--peer` or `--trust`): links, lag, catch-up figures. */
+  peers?: PeerHealth[]
 }
 
 /** What the routes need from the relay. */

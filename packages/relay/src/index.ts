@@ -7,15 +7,19 @@
  */
 export type { Health } from './httpRoutes.js'
 export { createLogger, type LogLevel, LogLevels } from './logger.js'
+export type { PeerHealth } from './mesh/PeerStats.js'
 export { type Endpoint, Endpoints, RelayMetrics } from './RelayMetrics.js'
 export { type RelayErrorCode, RelayErrorCodes } from './relayErrors.js'
 export { loadRelayKey, RELAY_KEY_FILE } from './relayKey.js'
 export {
+  DefaultMeshOptions,
   DefaultRelayLimits,
   DefaultRelayOptions,
+  type MeshOptions,
   type RelayLimits,
   type RelayOptions,
   resolveLimits,
+  resolveMeshOptions,
 } from './relayOptions.js'
 export { type Relay, startRelay, Y_PREFIX } from './startRelay.js'
 export type {
@@ -33,3 +37,4 @@ export {
   SyncModes,
 } from './store/SqliteStore.js'
 export { StoreError, type StoreErrorCode, StoreErrorCodes } from './store/storeErrors.js'
+export type { StoredChange } from './UpdatePipeline.js'

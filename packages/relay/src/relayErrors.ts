@@ -27,7 +27,7 @@ export const RelayErrorCodes = {
   UnexpectedMessage: 'unexpected-message',
   /** `AWARENESS` for a document the connection has not subscribed. */
   NotSubscribed: 'not-subscribed',
-  /** A peer-relay `HELLO`: this relay trusts no peer on this endpoint. */
+  /** A peer relay whose key is not among the trusted keys (`--trust`), or a relay that trusts none. */
   UntrustedPeer: 'untrusted-peer',
   /** The `AUTH` signature does not verify. */
   AuthFailed: 'auth-failed',
@@ -35,6 +35,10 @@ export const RelayErrorCodes = {
   StorageFailed: 'storage-failed',
   /** The relay failed unexpectedly while handling the frame. */
   Internal: 'internal',
+  /** No frame arrived for the idle timeout: the connection is closed (`CloseCodes.IdleTimeout`). */
+  IdleTimeout: 'idle-timeout',
+  /** A peer relay answered with something the link protocol does not allow at that point. */
+  PeerProtocol: 'peer-protocol',
 } as const
 
 /** One of {@link RelayErrorCodes}. */

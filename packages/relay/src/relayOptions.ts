@@ -67,6 +67,48 @@ export interface RelayOptions {
   logger?: Logger
   /** A store to use instead of the SQLite store under `data` (closed by the relay on close). */
   store?: RelayStore
+  /**
+   * How long a connection may stay silent (no frame, no WebSocket ping or
+   * pong) before it is closed with `IdleTimeout` (4006). Clients that send
+   * keepalive `PING`s stay open; peer links ping each other at a quarter of
+   * it. 0 disables the timeout for clients. Default 60 000 ms.
+   */
+  idleTimeoutMs?: number
+  /** Peer relays to link to, by WebSocket URL (e.g. `wss://eu-1.example.org`). */
+  peers?: readonly string[]
+  /** Public keys of the relays allowed to link (both the ones dialed and the ones dialing in). */
+  trust?: readonly string[]
+  /** Mesh tuning; missing fields take {@link DefaultMeshOptions}. */
+  mesh?: Partial<MeshOptions>
+}
+
+/** Tuning of the mesh (peer links); every field has a default in {@link DefaultMeshOptions}. */
+export interface MeshOptions {
+  /** A peer link asks its peer for the documents changed since its cursor at least this often, ms. */
+  syncIntervalMs: number
+  /** After a live update arrives from a peer, its catch-up round (which advances the cursor) follows within this delay, ms. */
+  syncDebounceMs: number
+  /** First reconnect delay of a peer link, ms (doubled on each failure, with jitter). */
+  retryMinMs: number
+  /** Longest reconnect delay of a peer link, ms. */
+  retryMaxMs: number
+  /** Bytes waiting to be sent to one peer above which live updates to it are dropped (the peer's catch-up fetches them). */
+  maxQueueBytes: number
+  /** Documents per `CHANGES` batch and per `SUBSCRIBE` of a catch-up round. */
+  batchDocs: number
+  /** How long a peer link waits for an answer (`CHANGES`, `SYNCED`) before giving the link up, ms. */
+  answerTimeoutMs: number
+}
+
+/** The default mesh tuning. */
+export const DefaultMeshOptions: MeshOptions = {
+  syncIntervalMs: 10_000,
+  syncDebounceMs: 1_000,
+  retryMinMs: 250,
+  retryMaxMs: 30_000,
+  maxQueueBytes: 16 * 1024 * 1024,
+  batchDocs: 1000,
+  answerTimeoutMs: 60_000,
 }
 
 /** The defaults of the optional {@link RelayOptions} fields that are not limits. */
@@ -77,6 +119,7 @@ export const DefaultRelayOptions = {
   idleUnloadMs: 60_000,
   helloTimeoutMs: 10_000,
   drainTimeoutMs: 10_000,
+  idleTimeoutMs: 60_000,
 } as const
 
 /** Fills in the default limits; throws a `RangeError` naming a limit that is not a positive number. */
@@ -90,5 +133,20 @@ export function resolveLimits(limits: Partial<RelayLimits> = {}): RelayLimits {
     }
     resolved[key] = value
   }
+  return resolved
+}
+
+/** Fills in the default mesh tuning; throws a `RangeError` naming a field that is not a positive number. */
+export function resolveMeshOptions(options: Partial<MeshOptions> = {}): MeshOptions {
+  const resolved: MeshOptions = { ...DefaultMeshOptions }
+  for (const key of Object.keys(DefaultMeshOptions) as (keyof MeshOptions)[]) {
+    const value = options[key]
+    if (value === undefined) continue
+    if (typeof value !== 'number' || Number.isNaN(value) || value <= 0) {
+      throw new RangeError(`mesh option ${key} must be a positive number, got ${String(value)}`)
+    }
+    resolved[key] = value
+  }
+  if (resolved.retryMaxMs < resolved.retryMinMs) resolved.retryMaxMs = resolved.retryMinMs
   return resolved
 }

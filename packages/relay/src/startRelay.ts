@@ -1,7 +1,10 @@
 /**
  * Starts a relay: one node:http server on one port carries the feedmesh
- * WebSocket protocol at `/`, the y-websocket compatibility endpoint at
- * `/y/<docId>`, `/healthz`, `/metrics` and (with `app`) static files.
+ * WebSocket protocol at `/` (clients, and peer relays dialing in), the
+ * y-websocket compatibility endpoint at `/y/<docId>`, `/healthz`,
+ * `/metrics` and (with `app`) static files. With `peers` and `trust` the
+ * relay joins a mesh (`mesh/Mesh.ts`): it dials its `peers`, accepts links
+ * from the `trust`ed keys, and replicates every document with them.
  *
  * `close()` drains: it stops accepting connections and frames, waits
  * (bounded by `drainTimeoutMs`) until every write in progress is committed
@@ -11,16 +14,22 @@
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
-import { bestVerifier, CloseCodes, isDocId, RecordVerifier } from '@feedmesh/core'
+import { bestVerifier, CloseCodes, isDocId, isUserId, RecordVerifier } from '@feedmesh/core'
 import { WebSocketServer } from 'ws'
 import { ClientSession } from './ClientSession.js'
 import { DocRegistry } from './DocRegistry.js'
 import { type Health, httpRoutes } from './httpRoutes.js'
 import { createLogger } from './logger.js'
+import { Mesh } from './mesh/Mesh.js'
 import type { RelayContext } from './RelayContext.js'
 import { Endpoints, RelayMetrics } from './RelayMetrics.js'
 import { loadRelayKey } from './relayKey.js'
-import { DefaultRelayOptions, type RelayOptions, resolveLimits } from './relayOptions.js'
+import {
+  DefaultRelayOptions,
+  type RelayOptions,
+  resolveLimits,
+  resolveMeshOptions,
+} from './relayOptions.js'
 import { StaticFiles } from './staticFiles.js'
 import { SqliteStore } from './store/SqliteStore.js'
 import { UpdatePipeline } from './UpdatePipeline.js'
@@ -53,6 +62,17 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   const name = options.name ?? DefaultRelayOptions.name
   const host = options.host ?? DefaultRelayOptions.host
   const limits = resolveLimits(options.limits)
+  const meshOptions = resolveMeshOptions(options.mesh)
+  const peers = [...(options.peers ?? [])]
+  const trust = [...(options.trust ?? [])]
+  for (const url of peers) checkPeerUrl(url)
+  for (const key of trust) {
+    if (!isUserId(key)) throw new RangeError(`trusted key "${key}" is not a relay public key`)
+  }
+  const idleTimeoutMs = options.idleTimeoutMs ?? DefaultRelayOptions.idleTimeoutMs
+  if (!Number.isFinite(idleTimeoutMs) || idleTimeoutMs < 0) {
+    throw new RangeError(`idleTimeoutMs must be 0 or a positive number, got ${idleTimeoutMs}`)
+  }
   const logger = options.logger ?? createLogger(name)
   const identity = loadRelayKey(options.data)
   const app = options.app === undefined ? undefined : new StaticFiles(options.app)
@@ -68,12 +88,14 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     idleUnloadMs: options.idleUnloadMs ?? DefaultRelayOptions.idleUnloadMs,
     onCountChange: (n) => metrics.documentsLoaded.set(n),
   })
+  let mesh: Mesh | undefined
   const pipeline = new UpdatePipeline({
     registry,
     store,
     verifier: new RecordVerifier(),
     maxRecordBytes: limits.maxRecordBytes,
     logger,
+    onStored: (change) => mesh?.stored(change),
   })
   const userRates = new UserRateLimits(limits.userRate, limits.userBurst)
   const rateSweep = setInterval(() => userRates.sweep(), 10_000)
@@ -92,7 +114,14 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     verify: (await bestVerifier()).verify,
     helloTimeoutMs: options.helloTimeoutMs ?? DefaultRelayOptions.helloTimeoutMs,
     draining: () => draining,
+    idleTimeoutMs,
+    acceptPeer: (socket, hello, remote) => {
+      if (mesh === undefined) socket.close(CloseCodes.TryAgainLater, 'the relay is starting')
+      else mesh.accept(socket, hello, remote)
+    },
   }
+  const theMesh = new Mesh({ ctx, peers, trust, options: meshOptions })
+  mesh = theMesh
   const sessions = new Set<ClientSession | YSession>()
   const health = async (): Promise<Health> => ({
     name,
@@ -101,6 +130,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     seq: await store.head(),
     documentsLoaded: registry.loadedCount,
     connections: sessions.size,
+    ...(theMesh.configured ? { peers: theMesh.health() } : {}),
   })
 
   const server = http.createServer(httpRoutes({ health, registry: metrics.registry, app, logger }))
@@ -175,6 +205,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
         if (session instanceof ClientSession) session.flush()
         session.close(CloseCodes.GoingAway, 'the relay is going away')
       }
+      await theMesh.close()
       const socketsClosed = waitFor(() => sessions.size === 0)
       if (!(await withTimeout(socketsClosed, 2000))) {
         for (const ws of wss.clients) ws.terminate()
@@ -190,8 +221,32 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     return closing
   }
 
-  logger.info({ url, publicKey: identity.userId, epoch: store.epoch, limits }, 'relay listening')
+  logger.info(
+    {
+      url,
+      publicKey: identity.userId,
+      epoch: store.epoch,
+      ...(store instanceof SqliteStore ? { epochReason: store.epochReason } : {}),
+      limits,
+      ...(theMesh.configured ? { peers, trust } : {}),
+    },
+    'relay listening',
+  )
+  theMesh.start()
   return { url, httpUrl, publicKey: identity.userId, name, epoch: store.epoch, health, close }
+}
+
+/** Throws a `RangeError` unless `url` is a ws:// or wss:// URL. */
+function checkPeerUrl(url: string): void {
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch {
+    throw new RangeError(`peer "${url}" is not a URL (expected ws://host:port or wss://host)`)
+  }
+  if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') {
+    throw new RangeError(`peer "${url}" must be a ws:// or wss:// URL`)
+  }
 }
 
 function refuseUpgrade(socket: Duplex, status: number, text: string, body: string): void {
