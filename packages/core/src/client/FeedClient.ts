@@ -83,6 +83,8 @@ export interface ClientStats {
   openDocs: number
   /** Snapshots written by log compaction. */
   compactions: number
+  /** Live queries and presences open now (closed ones are dropped at once). */
+  openQueries: number
 }
 
 /** Default page size of timelines and post lists. */
@@ -351,9 +353,7 @@ export class FeedClient {
   /** Online state, relay, pending writes, last acknowledgement and error. */
   syncStatus(): LiveQuery<SyncStatus> {
     this.#open()
-    const query = new SyncStatusQuery(this.#engine)
-    this.#queries.add(query)
-    return query
+    return this.#track(new SyncStatusQuery(this.#engine))
   }
 
   /**
@@ -398,13 +398,14 @@ export class FeedClient {
     return query
   }
 
-  /** Counters: dropped records, open documents, compactions. */
+  /** Counters: dropped records, open documents, compactions, open queries. */
   stats(): ClientStats {
     return {
       droppedRecords: this.#drops.total,
       dropped: { ...this.#drops.byReason },
       openDocs: this.#store.openCount,
       compactions: this.#store.compactions,
+      openQueries: this.#queries.size,
     }
   }
 

@@ -8,6 +8,8 @@ export class SyncStatusQuery implements LiveQuery<SyncStatus> {
   readonly #engine: SyncEngine
   readonly #listeners = new Set<(value: SyncStatus) => void>()
   readonly #unlisten: () => void
+  readonly #closeListeners = new Set<() => void>()
+  #closed = false
   /** Resolves at once: the status needs no documents. */
   readonly ready: Promise<SyncStatus>
 
@@ -33,7 +35,22 @@ export class SyncStatusQuery implements LiveQuery<SyncStatus> {
 
   /** {@inheritDoc LiveQuery.close} */
   close(): void {
+    if (this.#closed) return
+    this.#closed = true
     this.#unlisten()
     this.#listeners.clear()
+    for (const listener of [...this.#closeListeners]) listener()
+    this.#closeListeners.clear()
+  }
+
+  /** True once {@link SyncStatusQuery.close} was called. */
+  get closed(): boolean {
+    return this.#closed
+  }
+
+  /** Calls `listener` once when the query closes (at once if it is closed already). */
+  onClose(listener: () => void): void {
+    if (this.#closed) listener()
+    else this.#closeListeners.add(listener)
   }
 }

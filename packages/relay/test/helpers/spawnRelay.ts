@@ -1,6 +1,7 @@
 /**
  * Starts a REAL relay process for a test: `node --import tsx src/cli.ts`
- * on 127.0.0.1 port 0 with the given data directory and flags, and reads
+ * on 127.0.0.1 (port 0, or a given port to restart a relay where its
+ * clients expect it) with the given data directory and flags, and reads
  * the first stdout line (its JSON: url, httpUrl, publicKey, ...). The
  * process is registered for teardown BEFORE anything can fail: it is
  * killed by PID at the end of the current test (when called inside one),
@@ -59,6 +60,8 @@ export interface SpawnRelayOptions {
   data?: string
   /** Extra CLI flags. */
   args?: string[]
+  /** Port to listen on (default 0: any free port). */
+  port?: number
   /** Extra environment variables. */
   env?: Record<string, string>
   /** How long to wait for the first stdout line, in ms. Default 20 000. */
@@ -134,7 +137,7 @@ export async function spawnRelay(options: SpawnRelayOptions = {}): Promise<Spawn
       '--host',
       '127.0.0.1',
       '--port',
-      '0',
+      String(options.port ?? 0),
       '--data',
       data,
       ...(options.args ?? []),
