@@ -40,7 +40,8 @@ export async function runCli(argv: readonly string[], env: Env, io: Io): Promise
     }
     const handler = handlers[parsed.command.name]
     if (handler === undefined) {
-      throw new CliError(CliErrorCodes.Usage, `${parsed.command.name} is not implemented`)
+      // Unreachable: a test checks that every command spec has a handler.
+      throw new CliError(CliErrorCodes.Usage, `no handler for the command ${parsed.command.name}`)
     }
     await handler({ inv: parsed, io })
     return ExitCodes.Ok
