@@ -58,6 +58,7 @@ import {
 } from '@feedmesh/core'
 import type { Logger } from 'pino'
 import type { WebSocket } from 'ws'
+import { FrameInbox } from './FrameInbox.js'
 import type { RelayContext } from './RelayContext.js'
 import { Endpoints } from './RelayMetrics.js'
 import { RelayErrorCodes } from './relayErrors.js'
@@ -83,8 +84,6 @@ export const SessionStates = {
 /** One of {@link SessionStates}. */
 export type SessionState = (typeof SessionStates)[keyof typeof SessionStates]
 
-const PAUSE_AT = 512
-const RESUME_AT = 64
 const CHANGES_PAGE = 10_000
 /** Writes of one connection between arrival and outcome before it stops reading. */
 const MAX_IN_FLIGHT = 1024
@@ -116,9 +115,7 @@ export class ClientSession implements Subscriber {
   readonly #acks = new Map<DocId, number[]>()
   #ackTimer: NodeJS.Immediate | undefined
   #nonce: Uint8Array | undefined
-  #inbox: Promise<void> = Promise.resolve()
-  #waiting = 0
-  #paused = false
+  readonly #inbox: FrameInbox
   #inFlight = 0
   #roomForWrites: (() => void) | undefined
   readonly #helloTimer: NodeJS.Timeout
@@ -138,6 +135,17 @@ export class ClientSession implements Subscriber {
   constructor(ctx: RelayContext, socket: WebSocket, remote: string) {
     this.#ctx = ctx
     this.#socket = socket
+    this.#inbox = new FrameInbox(
+      socket,
+      () => this.state !== SessionStates.Closed && !this.#ctx.draining(),
+      (error) => {
+        this.#log.error({ err: error }, 'frame handler failed')
+        this.#report({
+          code: RelayErrorCodes.Internal,
+          message: 'the relay failed to handle the frame',
+        })
+      },
+    )
     this.#log = ctx.logger.child({ endpoint: Endpoints.Feedmesh, remote })
     this.#bucket = new TokenBucket(ctx.limits.connectionRate, ctx.limits.connectionBurst)
     this.#helloTimer = setTimeout(() => {
@@ -200,28 +208,7 @@ export class ClientSession implements Subscriber {
       )
       return
     }
-    this.#waiting++
-    if (this.#waiting > PAUSE_AT && !this.#paused) {
-      this.#paused = true
-      this.#socket.pause()
-    }
-    this.#inbox = this.#inbox.then(async () => {
-      try {
-        if (this.state !== SessionStates.Closed && !this.#ctx.draining()) await this.#handle(bytes)
-      } catch (error) {
-        this.#log.error({ err: error }, 'frame handler failed')
-        this.#report({
-          code: RelayErrorCodes.Internal,
-          message: 'the relay failed to handle the frame',
-        })
-      } finally {
-        this.#waiting--
-        if (this.#paused && this.#waiting < RESUME_AT) {
-          this.#paused = false
-          this.#socket.resume()
-        }
-      }
-    })
+    this.#inbox.push(() => this.#handle(bytes))
   }
 
   async #handle(bytes: Uint8Array): Promise<void> {

@@ -28,12 +28,14 @@
  * `CloseCodes.IdleTimeout`. Browsers and `ws` answer pings by themselves,
  * so a live client is never cut.
  */
+
 import { CloseCodes, type DocId } from '@feedmesh/core'
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import type { Logger } from 'pino'
 import type { WebSocket } from 'ws'
 import * as Y from 'yjs'
+import { FrameInbox } from './FrameInbox.js'
 import type { RelayContext } from './RelayContext.js'
 import { Endpoints } from './RelayMetrics.js'
 import type { Subscriber } from './Subscriber.js'
@@ -68,9 +70,6 @@ export const YSyncTypes = {
   Update: 2,
 } as const
 
-const PAUSE_AT = 512
-const RESUME_AT = 64
-
 /** One y-websocket connection to one document (see the module comment). */
 export class YSession implements Subscriber {
   readonly #ctx: RelayContext
@@ -79,9 +78,7 @@ export class YSession implements Subscriber {
   readonly #log: Logger
   readonly #bucket: TokenBucket
   #closed = false
-  #inbox: Promise<void> = Promise.resolve()
-  #waiting = 0
-  #paused = false
+  readonly #inbox: FrameInbox
   readonly #idleTimer: NodeJS.Timeout | undefined
   readonly #pingTimer: NodeJS.Timeout | undefined
 
@@ -94,6 +91,14 @@ export class YSession implements Subscriber {
   constructor(ctx: RelayContext, socket: WebSocket, docId: DocId, remote: string) {
     this.#ctx = ctx
     this.#socket = socket
+    this.#inbox = new FrameInbox(
+      socket,
+      () => !this.#closed && !this.#ctx.draining(),
+      (error) => {
+        this.#log.error({ err: error }, 'y-websocket handler failed')
+        this.close(CloseCodes.InternalError, 'internal error')
+      },
+    )
     this.#docId = docId
     this.#log = ctx.logger.child({ endpoint: Endpoints.YWebsocket, remote, docId })
     this.#bucket = new TokenBucket(ctx.limits.connectionRate, ctx.limits.connectionBurst)
@@ -121,7 +126,7 @@ export class YSession implements Subscriber {
       socket.on('ping', () => this.#idleTimer?.refresh())
     }
     socket.on('error', (error) => this.#log.debug({ err: error }, 'socket error'))
-    this.#enqueue(() => this.#sendStep1())
+    this.#inbox.push(() => this.#sendStep1())
   }
 
   /** Closes the connection with `code`. */
@@ -160,29 +165,7 @@ export class YSession implements Subscriber {
       this.close(CloseCodes.UnsupportedData, 'binary frames only')
       return
     }
-    this.#enqueue(() => this.#handle(bytes))
-  }
-
-  #enqueue(task: () => Promise<void> | void): void {
-    this.#waiting++
-    if (this.#waiting > PAUSE_AT && !this.#paused) {
-      this.#paused = true
-      this.#socket.pause()
-    }
-    this.#inbox = this.#inbox.then(async () => {
-      try {
-        if (!this.#closed && !this.#ctx.draining()) await task()
-      } catch (error) {
-        this.#log.error({ err: error }, 'y-websocket handler failed')
-        this.close(CloseCodes.InternalError, 'internal error')
-      } finally {
-        this.#waiting--
-        if (this.#paused && this.#waiting < RESUME_AT) {
-          this.#paused = false
-          this.#socket.resume()
-        }
-      }
-    })
+    this.#inbox.push(() => this.#handle(bytes))
   }
 
   async #sendStep1(): Promise<void> {

@@ -41,6 +41,7 @@
  * Frames are handled one after another, in order; a handler's failure is
  * logged and closes the link, never the relay.
  */
+
 import { randomBytes } from 'node:crypto'
 import {
   authPayload,
@@ -68,6 +69,7 @@ import {
 } from '@feedmesh/core'
 import type { Logger } from 'pino'
 import type { WebSocket } from 'ws'
+import { FrameInbox } from '../FrameInbox.js'
 import type { RelayContext } from '../RelayContext.js'
 import { Endpoints } from '../RelayMetrics.js'
 import { RelayErrorCodes } from '../relayErrors.js'
@@ -125,9 +127,6 @@ export interface PeerLinkOptions {
   url?: string
 }
 
-const PAUSE_AT = 512
-const RESUME_AT = 64
-
 /** One link to a peer relay (see the module comment). */
 export class PeerLink implements LinkInfo {
   /** The link's state. */
@@ -153,9 +152,7 @@ export class PeerLink implements LinkInfo {
   #sentWelcome = false
   #gotWelcome = false
   #opened = false
-  #inbox: Promise<void> = Promise.resolve()
-  #waiting = 0
-  #paused = false
+  readonly #inbox: FrameInbox
   #handshakeTimer: NodeJS.Timeout | undefined
   #pingTimer: NodeJS.Timeout | undefined
   #lastReceived = performance.now()
@@ -171,6 +168,14 @@ export class PeerLink implements LinkInfo {
     this.#host = init.host
     this.#options = init.options
     this.#socket = init.socket
+    this.#inbox = new FrameInbox(
+      init.socket,
+      () => this.state !== LinkStates.Closed && !this.#ctx.draining(),
+      (error) => {
+        this.#log.error({ err: error }, 'peer frame handler failed')
+        this.close(CloseCodes.InternalError, 'internal error')
+      },
+    )
     this.direction = init.direction
     this.url = init.url
     this.#idleTimeoutMs = init.ctx.idleTimeoutMs > 0 ? init.ctx.idleTimeoutMs : 60_000
@@ -216,10 +221,10 @@ export class PeerLink implements LinkInfo {
    */
   start(hello?: RelayHello): void {
     if (this.direction === LinkDirections.Dialed) {
-      this.#enqueue(() => this.#sendHello())
+      this.#inbox.push(() => this.#sendHello())
       return
     }
-    if (hello !== undefined) this.#enqueue(() => this.#onHello(hello))
+    if (hello !== undefined) this.#inbox.push(() => this.#onHello(hello))
   }
 
   /** Pushes a change stored here to the peer (see the module comment: dropped when the queue is full). */
@@ -279,29 +284,7 @@ export class PeerLink implements LinkInfo {
       )
       return
     }
-    this.#enqueue(() => this.#handle(bytes))
-  }
-
-  #enqueue(task: () => Promise<void> | void): void {
-    this.#waiting++
-    if (this.#waiting > PAUSE_AT && !this.#paused) {
-      this.#paused = true
-      this.#socket.pause()
-    }
-    this.#inbox = this.#inbox.then(async () => {
-      try {
-        if (this.state !== LinkStates.Closed && !this.#ctx.draining()) await task()
-      } catch (error) {
-        this.#log.error({ err: error }, 'peer frame handler failed')
-        this.close(CloseCodes.InternalError, 'internal error')
-      } finally {
-        this.#waiting--
-        if (this.#paused && this.#waiting < RESUME_AT) {
-          this.#paused = false
-          this.#socket.resume()
-        }
-      }
-    })
+    this.#inbox.push(() => this.#handle(bytes))
   }
 
   async #handle(bytes: Uint8Array): Promise<void> {
