@@ -95,6 +95,7 @@ export {
   Roles,
   SIGNATURE_BYTES,
   type SubscribeMessage,
+  type SubscribeSetMessage,
   type SyncedEntry,
   type SyncedMessage,
   type UnsubscribeMessage,
@@ -106,6 +107,14 @@ export {
   type ProtocolErrorCode,
   ProtocolErrorCodes,
 } from './protocol/ProtocolError.js'
+export {
+  SET_ID_BYTES,
+  type SubscriptionSetErrorCode,
+  SubscriptionSetErrorCodes,
+  setIdKey,
+  sortedSet,
+  subscriptionSetId,
+} from './protocol/subscriptionSets.js'
 export {
   formatRecordKey,
   keyOfRecord,

@@ -18,6 +18,7 @@ import {
   Roles,
 } from '../src/protocol/messages.js'
 import { ProtocolError, ProtocolErrorCodes } from '../src/protocol/ProtocolError.js'
+import { SET_ID_BYTES, setIdKey, subscriptionSetId } from '../src/protocol/subscriptionSets.js'
 import { fcParams, runs } from './helpers/fuzz.js'
 import { messageArb, userIdArb } from './helpers/protocolArbitraries.js'
 
@@ -110,6 +111,56 @@ describe('wire protocol: round trips', () => {
     expect([...relayHello.subarray(46)]).toEqual([1, 0x65, 5])
   })
 
+  it('lays out SUBSCRIBE_SET as documented, and names sets by content', () => {
+    const setId = subscriptionSetId(['t/b', 't/a', 't/b'])
+    expect(setId).toHaveLength(SET_ID_BYTES)
+    expect(setId).toEqual(subscriptionSetId(['t/a', 't/b']))
+    expect(setId).not.toEqual(subscriptionSetId(['t/a']))
+    expect(setId).not.toEqual(subscriptionSetId(['t/a', 't/b', 't/c']))
+    expect(setIdKey(setId)).toMatch(/^[0-9a-f]{32}$/)
+    const same = encodeMessage({
+      type: MessageTypes.SubscribeSet,
+      setId,
+      base: setId,
+      add: [],
+      remove: [],
+      resume: { epoch: 'e', seq: 300 },
+    })
+    expect([...same]).toEqual([16, ...setId, 1, ...setId, 0, 0, 1, 1, 0x65, 0xac, 0x02])
+    expect(decodeMessage(same)).toEqual({
+      type: MessageTypes.SubscribeSet,
+      setId,
+      base: setId,
+      add: [],
+      remove: [],
+      resume: { epoch: 'e', seq: 300 },
+    })
+    const full = encodeMessage({
+      type: MessageTypes.SubscribeSet,
+      setId,
+      add: [{ docId: 't/a', stateVector: Uint8Array.of(0) }],
+      remove: ['t/c'],
+    })
+    expect([...full]).toEqual([
+      16,
+      ...setId,
+      0,
+      1,
+      3,
+      0x74,
+      0x2f,
+      0x61,
+      1,
+      0,
+      1,
+      3,
+      0x74,
+      0x2f,
+      0x63,
+      0,
+    ])
+  })
+
   it('decodes frames that are views into a larger buffer, and returns copies', () => {
     const frame = encodeMessage({
       type: MessageTypes.Update,
@@ -144,7 +195,43 @@ describe('wire protocol: refusals', () => {
   const cases: [name: string, code: string, run: () => unknown][] = [
     ['empty frame', 'truncated', () => decodeMessage(new Uint8Array())],
     ['reserved type 0', 'unknown-type', () => decodeMessage(Uint8Array.of(0))],
-    ['type 16', 'unknown-type', () => decodeMessage(Uint8Array.of(16))],
+    ['type 17', 'unknown-type', () => decodeMessage(Uint8Array.of(17))],
+    [
+      'SUBSCRIBE_SET with a set id of 15 bytes',
+      'truncated',
+      () => decodeMessage(Uint8Array.of(16, ...new Uint8Array(15))),
+    ],
+    [
+      'SUBSCRIBE_SET with hasBase 2',
+      'bad-frame',
+      () => decodeMessage(Uint8Array.of(16, ...new Uint8Array(16), 2, 0, 0, 0)),
+    ],
+    [
+      'SUBSCRIBE_SET cut before its base',
+      'truncated',
+      () => decodeMessage(Uint8Array.of(16, ...new Uint8Array(16), 1, ...new Uint8Array(8))),
+    ],
+    [
+      'SUBSCRIBE_SET with more removals than maxBatch',
+      'too-large',
+      () => decodeMessage(Uint8Array.of(16, ...new Uint8Array(16), 0, 0, 4, 0, 0, 0, 0, 0), small),
+    ],
+    [
+      'SUBSCRIBE_SET with bytes after it',
+      'trailing-bytes',
+      () => decodeMessage(Uint8Array.of(16, ...new Uint8Array(16), 0, 0, 0, 0, 0)),
+    ],
+    [
+      'SUBSCRIBE_SET encoded with a set id of 8 bytes',
+      'bad-field',
+      () =>
+        encodeMessage({
+          type: MessageTypes.SubscribeSet,
+          setId: new Uint8Array(8),
+          add: [],
+          remove: [],
+        }),
+    ],
     ['type 16383', 'unknown-type', () => decodeMessage(Uint8Array.of(0xff, 0x7f))],
     ['type varUint cut', 'truncated', () => decodeMessage(Uint8Array.of(0x81))],
     ['string cut', 'truncated', () => decodeMessage(Uint8Array.of(7, 5, 0x61, 0x62))],

@@ -26,7 +26,9 @@ import {
   PROTOCOL_VERSION,
   Roles,
   type SubscribeMessage,
+  type SubscribeSetMessage,
 } from '../src/protocol/messages.js'
+import { setIdKey, sortedSet, subscriptionSetId } from '../src/protocol/subscriptionSets.js'
 import { RecordVerifier } from '../src/records.js'
 import type { RelayError, TransportHandler } from '../src/transport/Transport.js'
 import { UNKNOWN_LIMITS, WebSocketTransport } from '../src/transport/WebSocketTransport.js'
@@ -110,6 +112,8 @@ class ScriptedRelay {
   readonly identity = Identity.generate()
   readonly conns: Conn[] = []
   readonly docs = new Map<DocId, Y.Doc>()
+  /** The subscription sets this relay was told about, by key. */
+  readonly sets = new Map<string, DocId[]>()
   seq = 0
   readonly #server: WebSocketServer
   readonly #options: ScriptOptions
@@ -263,13 +267,52 @@ class ScriptedRelay {
           const doc = this.doc(s.docId)
           return {
             docId: s.docId,
-            update: Y.encodeStateAsUpdate(doc, s.stateVector),
+            update: Y.encodeStateAsUpdate(
+              doc,
+              s.stateVector.length === 0 ? undefined : s.stateVector,
+            ),
             stateVector: Y.encodeStateVector(doc),
           }
         })
         conn.send({
           type: MessageTypes.Synced,
           docs,
+          epoch: this.#options.epoch ?? 'e1',
+          seq: this.seq,
+          more: false,
+        })
+        return
+      }
+      case MessageTypes.SubscribeSet: {
+        // a relay that remembers full sets: an unknown base is `unknown-set`
+        const base = msg.base === undefined ? [] : this.sets.get(setIdKey(msg.base))
+        if (base === undefined) {
+          conn.send({
+            type: MessageTypes.Error,
+            code: 'unknown-set',
+            rule: '',
+            docId: '',
+            ref: 0,
+            message: 'unknown base set',
+          })
+          return
+        }
+        const ids = sortedSet([...base, ...msg.add.map((s) => s.docId)]).filter(
+          (docId) => !msg.remove.includes(docId),
+        )
+        this.sets.set(setIdKey(msg.setId), ids)
+        const docs = ids.map((docId) => {
+          conn.subscribed.add(docId)
+          const doc = this.doc(docId)
+          return {
+            docId,
+            update: Y.encodeStateAsUpdate(doc),
+            stateVector: Y.encodeStateVector(doc),
+          }
+        })
+        conn.send({
+          type: MessageTypes.Synced,
+          docs: msg.resume === undefined ? docs : [],
           epoch: this.#options.epoch ?? 'e1',
           seq: this.seq,
           more: false,
@@ -818,7 +861,10 @@ describe('WebSocketTransport: caught up and awareness', () => {
   it('resumed documents without changes get no onSynced, but onCaughtUp names them', async () => {
     const relay = await ScriptedRelay.start({
       onMessage: (conn, msg) => {
-        if (msg.type !== MessageTypes.Subscribe || msg.resume === undefined) return false
+        const resumes =
+          (msg.type === MessageTypes.Subscribe || msg.type === MessageTypes.SubscribeSet) &&
+          msg.resume !== undefined
+        if (!resumes) return false
         conn.send({ type: MessageTypes.Synced, docs: [], epoch: 'e1', seq: relay.seq, more: false })
         return true
       },
@@ -883,15 +929,102 @@ describe('WebSocketTransport: resume', () => {
     relay.seq = 9
     const h2 = await open(t)
     t.subscribe([a, b, c].map((docId) => ({ docId, stateVector: sv() })))
-    await until(() => h2.of('synced').length === 3, 'synced again')
+    await until(() => h2.of('caughtUp').length === 2, 'caught up again')
+    expect(h2.of('synced').map((e) => e.docId)).toEqual([b, c])
     const subs = relay.conns[1]!.received.filter(
       (m): m is SubscribeMessage => m.type === MessageTypes.Subscribe,
     )
     expect(subs.map((m) => [m.subscriptions.map((s) => s.docId), m.resume])).toEqual([
-      [[a], { epoch: 'e1', seq: 5 }],
       [[b, c], undefined],
     ])
+    // the resumed document goes as a set (no base known yet: in full, without state vectors)
+    const sets = relay.conns[1]!.received.filter(
+      (m): m is SubscribeSetMessage => m.type === MessageTypes.SubscribeSet,
+    )
+    expect(sets).toEqual([
+      {
+        type: MessageTypes.SubscribeSet,
+        setId: subscriptionSetId([a]),
+        add: [{ docId: a, stateVector: new Uint8Array(0) }],
+        remove: [],
+        resume: { epoch: 'e1', seq: 5 },
+      },
+    ])
     expect(t.resumePoint).toEqual({ epoch: 'e1', seq: 9 })
+  })
+
+  it('resumes a set the relay answered by its id; unknown-set and bad-set fall back, unseen by the handler', async () => {
+    let refuse = ''
+    const script: ScriptOptions = {
+      onMessage: (conn, msg) => {
+        if (msg.type !== MessageTypes.SubscribeSet || refuse === '') return false
+        const code = refuse
+        refuse = ''
+        conn.send({ type: MessageTypes.Error, code, rule: '', docId: '', ref: 0, message: code })
+        return true
+      },
+    }
+    const relay = await ScriptedRelay.start(script)
+    relay.seq = 4
+    const t = transport(relay, { resume: true })
+    const ids = docIds(12)
+    const all = () => ids.map((docId) => ({ docId, stateVector: sv() }))
+    const session = async (conn: number) => {
+      const h = await open(t)
+      t.subscribe(all())
+      await until(() => h.of('caughtUp').length >= 1, 'caught up')
+      await sleep(20)
+      t.disconnect()
+      const received = relay.conns[conn]!.received
+      return { h, received }
+    }
+    // a first subscription of 12 documents registers its set
+    const first = await session(0)
+    const setId = subscriptionSetId(ids)
+    expect(first.received.find((m) => m.type === MessageTypes.SubscribeSet)).toMatchObject({
+      setId,
+      remove: [],
+    })
+    // resumed by its id alone
+    const second = await session(1)
+    const sent = second.received.filter((m) => m.type === MessageTypes.SubscribeSet)
+    expect(sent).toEqual([
+      {
+        type: MessageTypes.SubscribeSet,
+        setId,
+        base: setId,
+        add: [],
+        remove: [],
+        resume: { epoch: 'e1', seq: 4 },
+      },
+    ])
+    expect(encodeMessage(sent[0]!).length).toBeLessThan(60)
+    expect(second.h.of('synced')).toEqual([])
+    expect(second.h.of('caughtUp')[0]?.docIds).toEqual(ids)
+    // the relay forgot it: the whole list follows, the handler sees no error
+    refuse = 'unknown-set'
+    const third = await session(2)
+    const resent = third.received.filter(
+      (m): m is SubscribeSetMessage => m.type === MessageTypes.SubscribeSet,
+    )
+    expect(resent.map((m) => [m.base === undefined, m.add.length])).toEqual([
+      [false, 0],
+      [true, 12],
+    ])
+    expect(third.h.of('error')).toEqual([])
+    expect(third.h.of('caughtUp').flatMap((e) => e.docIds)).toEqual(ids)
+    // a relay that disagrees on the set: plain SUBSCRIBE with the resume point, sets off
+    refuse = 'bad-set'
+    const fourth = await session(3)
+    expect(fourth.h.of('error')).toEqual([])
+    const plain = fourth.received.filter(
+      (m): m is SubscribeMessage => m.type === MessageTypes.Subscribe,
+    )
+    expect(plain.map((m) => [m.subscriptions.length, m.resume])).toEqual([
+      [12, { epoch: 'e1', seq: 4 }],
+    ])
+    const fifth = await session(4)
+    expect(fifth.received.filter((m) => m.type === MessageTypes.SubscribeSet)).toEqual([])
   })
 
   it('does not resume with a relay of another epoch (restored or replaced)', async () => {

@@ -14,6 +14,13 @@
  *   durable; live updates of those documents that arrive meanwhile wait
  *   behind it. With a resume point of this relay's epoch, only documents
  *   changed since are answered;
+ * - `SUBSCRIBE_SET` names a content-addressed set of documents, in full or
+ *   as a change to a set remembered in `registry.sets`; the relay checks
+ *   the set's hash, remembers it and answers like `SUBSCRIBE` (documents
+ *   without a state vector, when resuming, with what changed after the
+ *   resume point, read from the store's log), or answers `ERROR`
+ *   `unknown-set` / `bad-set` and subscribes nothing. A set larger than the
+ *   connection's document limit is `bad-set`;
  * - `UPDATE` goes through the {@link UpdatePipeline} after the rate limits
  *   (per connection and per user); the relay answers `ACK` once it is
  *   durable (acks of one document in one tick share a frame) or `ERROR`
@@ -52,7 +59,12 @@ import {
   publicKeyFromUserId,
   Roles,
   type SubscribeMessage,
+  type SubscribeSetMessage,
+  type Subscription,
+  SubscriptionSetErrorCodes,
   type SyncedEntry,
+  sortedSet,
+  subscriptionSetId,
   type UpdateMessage,
   type UserId,
 } from '@feedmesh/core'
@@ -63,7 +75,7 @@ import type { RelayContext } from './RelayContext.js'
 import { Endpoints } from './RelayMetrics.js'
 import { RelayErrorCodes } from './relayErrors.js'
 import type { Subscriber } from './Subscriber.js'
-import { syncEntries } from './syncEntries.js'
+import { type SyncSince, syncEntries } from './syncEntries.js'
 import { packSynced } from './syncedFrames.js'
 import { TokenBucket } from './TokenBucket.js'
 import { WriteOutcomes } from './UpdatePipeline.js'
@@ -87,6 +99,13 @@ export type SessionState = (typeof SessionStates)[keyof typeof SessionStates]
 const CHANGES_PAGE = 10_000
 /** Writes of one connection between arrival and outcome before it stops reading. */
 const MAX_IN_FLIGHT = 1024
+
+/** The state vector of a set's document that the client did not send one for. */
+const noStateVector = new Uint8Array(0)
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((byte, i) => byte === b[i])
+}
 
 /** An error to report to the client, optionally followed by a close. */
 interface Report {
@@ -241,7 +260,10 @@ export class ClientSession implements Subscriber {
         await this.#onAuth(msg.publicKey, msg.signature)
         return
       case MessageTypes.Subscribe:
-        await this.#onSubscribe(msg)
+        await this.#onSubscribe(msg.subscriptions, msg.resume, false)
+        return
+      case MessageTypes.SubscribeSet:
+        await this.#onSubscribeSet(msg)
         return
       case MessageTypes.Unsubscribe:
         for (const docId of msg.docIds) {
@@ -340,10 +362,65 @@ export class ClientSession implements Subscriber {
     )
   }
 
-  async #onSubscribe(msg: SubscribeMessage): Promise<void> {
+  /** Resolves a `SUBSCRIBE_SET` to its documents, remembers the set and answers it (see the module comment). */
+  async #onSubscribeSet(msg: SubscribeSetMessage): Promise<void> {
+    const { registry, limits } = this.#ctx
+    const refuse = (code: string, message: string) => this.#report({ code, message })
+    const docs = new Set<DocId>()
+    if (msg.base !== undefined) {
+      const base = registry.sets.get(msg.base)
+      if (base === undefined) {
+        refuse(
+          SubscriptionSetErrorCodes.UnknownSet,
+          'this relay does not know the base set: send the whole set',
+        )
+        return
+      }
+      for (const docId of base) docs.add(docId)
+    }
+    const stateVectors = new Map<DocId, Uint8Array>()
+    for (const { docId, stateVector } of msg.add) {
+      if (!isDocId(docId)) {
+        refuse(SubscriptionSetErrorCodes.BadSet, `the set names a bad document id "${docId}"`)
+        return
+      }
+      docs.add(docId)
+      stateVectors.set(docId, stateVector)
+    }
+    for (const docId of msg.remove) docs.delete(docId)
+    if (docs.size > limits.maxDocsPerConnection) {
+      refuse(
+        SubscriptionSetErrorCodes.BadSet,
+        `a set of ${docs.size} documents, more than the ${limits.maxDocsPerConnection} a connection may subscribe`,
+      )
+      return
+    }
+    const sorted = sortedSet(docs)
+    if (!sameBytes(subscriptionSetId(sorted), msg.setId)) {
+      refuse(SubscriptionSetErrorCodes.BadSet, 'the documents do not hash to the set id')
+      return
+    }
+    registry.sets.put(msg.setId, sorted)
+    const subscriptions = sorted.map((docId) => ({
+      docId,
+      stateVector: stateVectors.get(docId) ?? noStateVector,
+    }))
+    await this.#onSubscribe(subscriptions, msg.resume, true)
+  }
+
+  /**
+   * Subscribes and answers: every document, or with a resume point of this
+   * epoch those changed since; `bySet`: documents without a state vector
+   * are answered with what changed after the resume point.
+   */
+  async #onSubscribe(
+    subscriptions: readonly Subscription[],
+    resume: SubscribeMessage['resume'],
+    bySet: boolean,
+  ): Promise<void> {
     const { registry, store, limits } = this.#ctx
     const wanted = new Map<DocId, Uint8Array>()
-    for (const { docId, stateVector } of msg.subscriptions) {
+    for (const { docId, stateVector } of subscriptions) {
       if (!isDocId(docId)) {
         this.#report({
           code: RelayErrorCodes.BadDocId,
@@ -369,8 +446,10 @@ export class ClientSession implements Subscriber {
       registry.subscribe(docId, this)
     }
     try {
-      const { answer, head } = await this.#toAnswer(wanted, msg.resume)
-      const entries = await this.#entries(answer)
+      const { answer, head, resumed } = await this.#toAnswer(wanted, resume)
+      const since: SyncSince | undefined =
+        bySet && resumed && resume !== undefined ? { store, seq: resume.seq } : undefined
+      const entries = await this.#entries(answer, since)
       const packing = packSynced(entries, store.epoch, head, limits.maxFrameBytes)
       for (const entry of packing.tooLarge) {
         this.#report({
@@ -398,11 +477,11 @@ export class ClientSession implements Subscriber {
   async #toAnswer(
     wanted: Map<DocId, Uint8Array>,
     resume: SubscribeMessage['resume'],
-  ): Promise<{ answer: Map<DocId, Uint8Array>; head: number }> {
+  ): Promise<{ answer: Map<DocId, Uint8Array>; head: number; resumed: boolean }> {
     const { store } = this.#ctx
     const head = await store.head()
     if (resume === undefined || resume.epoch !== store.epoch || resume.seq > head) {
-      return { answer: wanted, head }
+      return { answer: wanted, head, resumed: false }
     }
     const answer = new Map<DocId, Uint8Array>()
     let seq = resume.seq
@@ -416,11 +495,11 @@ export class ClientSession implements Subscriber {
       if (!page.more) break
     }
     // documents with writes applied but not yet committed are forwarded live anyway
-    return { answer, head }
+    return { answer, head, resumed: true }
   }
 
-  async #entries(answer: Map<DocId, Uint8Array>): Promise<SyncedEntry[]> {
-    const { entries, failures } = await syncEntries(this.#ctx.registry, answer)
+  async #entries(answer: Map<DocId, Uint8Array>, since?: SyncSince): Promise<SyncedEntry[]> {
+    const { entries, failures } = await syncEntries(this.#ctx.registry, answer, since)
     for (const failure of failures) {
       if (failure.cause !== undefined) {
         this.#log.error({ err: failure.cause, docId: failure.docId }, 'cannot load document')

@@ -6,11 +6,14 @@
  * once it has had no subscriber, no operation in progress and no pending
  * commit for `idleUnloadMs`: memory follows the active set. Subscriptions
  * are kept apart from loaded documents, so subscribing (with a resume
- * point) to a document that did not change does not load it.
+ * point) to a document that did not change does not load it. The
+ * registry also keeps the relay's remembered subscription sets
+ * ({@link SubscriptionSets}), which every client connection shares.
  */
 import type { DocId } from '@feedmesh/core'
 import { LoadedDoc } from './LoadedDoc.js'
 import type { Subscriber } from './Subscriber.js'
+import { SubscriptionSets, type SubscriptionSetsOptions } from './SubscriptionSets.js'
 import type { RelayStore } from './store/RelayStore.js'
 
 /** Options of a {@link DocRegistry}. */
@@ -21,10 +24,14 @@ export interface DocRegistryOptions {
   idleUnloadMs: number
   /** Called whenever the number of loaded documents changes. */
   onCountChange?: (loaded: number) => void
+  /** Bounds of the remembered subscription sets (defaults of {@link SubscriptionSets}). */
+  sets?: SubscriptionSetsOptions
 }
 
 /** Loaded documents and subscriptions (see the module comment). */
 export class DocRegistry {
+  /** The subscription sets clients told this relay about. */
+  readonly sets: SubscriptionSets
   readonly #store: RelayStore
   readonly #idleUnloadMs: number
   readonly #onCountChange: (loaded: number) => void
@@ -38,6 +45,7 @@ export class DocRegistry {
     this.#store = options.store
     this.#idleUnloadMs = options.idleUnloadMs
     this.#onCountChange = options.onCountChange ?? (() => {})
+    this.sets = new SubscriptionSets(options.sets)
     const every = Math.max(50, Math.min(10_000, Math.floor(this.#idleUnloadMs / 2)))
     this.#timer = setInterval(() => this.sweep(), every)
     this.#timer.unref()

@@ -187,6 +187,22 @@ export function storeContract(name: string, make: () => Promise<StoreUnderTest>)
       })
     })
 
+    it('lists the updates of a document stored after a sequence', async () => {
+      const { store } = await fresh()
+      const a1 = keyUpdate('a1')
+      const a2 = keyUpdate('a2')
+      const s1 = await store.append('a', a1)
+      await store.append('b', keyUpdate('b1'))
+      await store.append('a', a2)
+      expect(await store.updatesSince('a', 0)).toEqual([a1, a2])
+      expect(await store.updatesSince('a', s1)).toEqual([a2])
+      expect(await store.updatesSince('a', await store.head())).toEqual([])
+      expect(await store.updatesSince('never-stored', 0)).toEqual([])
+      // after a compaction, the snapshot stands for the updates it merged
+      expect(await store.compact('a')).toBe(true)
+      expect(await store.updatesSince('a', s1)).toEqual((await store.load('a')).updates)
+    })
+
     it('compacts a log into one snapshot that keeps content, seq and later appends', async () => {
       const { store } = await fresh()
       const { doc, updates } = recordingDoc()

@@ -32,9 +32,11 @@ import {
   type Role,
   Roles,
   SIGNATURE_BYTES,
+  type SubscribeSetMessage,
   type SyncedEntry,
 } from './messages.js'
 import { ProtocolError, ProtocolErrorCodes } from './ProtocolError.js'
+import { SET_ID_BYTES } from './subscriptionSets.js'
 
 const magic = new TextEncoder().encode(PROTOCOL_NAME)
 
@@ -154,6 +156,21 @@ function readMessage(d: decoding.Decoder, limits: Required<DecodeLimits>): Messa
       const seq = readUint(d, 'seq')
       const more = readBool(d, 'more')
       return { type, epoch, seq, more, docIds: readDocIds(d, limits) }
+    }
+    case MessageTypes.SubscribeSet: {
+      const setId = readFixed(d, SET_ID_BYTES, 'setId')
+      const base = readBool(d, 'hasBase') ? readFixed(d, SET_ID_BYTES, 'base') : undefined
+      const count = readCount(d, maxBatch, 2, 'add')
+      const add: Subscription[] = []
+      for (let i = 0; i < count; i++) {
+        add.push({ docId: docId(), stateVector: readBytes(d, 'stateVector') })
+      }
+      const remove = readDocIds(d, limits)
+      const msg: SubscribeSetMessage =
+        base === undefined ? { type, setId, add, remove } : { type, setId, base, add, remove }
+      if (!readBool(d, 'hasResume')) return msg
+      const epoch = text('epoch')
+      return { ...msg, resume: { epoch, seq: readUint(d, 'seq') } }
     }
     default:
       throw new ProtocolError(ProtocolErrorCodes.UnknownType, `unknown message type ${type}`)

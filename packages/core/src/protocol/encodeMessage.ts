@@ -23,6 +23,7 @@ import {
   SIGNATURE_BYTES,
 } from './messages.js'
 import { ProtocolError, ProtocolErrorCodes } from './ProtocolError.js'
+import { SET_ID_BYTES } from './subscriptionSets.js'
 
 function bad(what: string, why: string): never {
   throw new ProtocolError(ProtocolErrorCodes.BadField, `cannot encode ${what}: ${why}`)
@@ -168,6 +169,21 @@ export function encodeMessage(msg: Message): Uint8Array {
       writeUint(e, msg.seq, 'seq')
       writeBool(e, msg.more, 'more')
       writeList(e, msg.docIds, 'docIds', (docId) => writeString(e, docId, 'docId'))
+      break
+    case MessageTypes.SubscribeSet:
+      writeFixed(e, msg.setId, SET_ID_BYTES, 'setId')
+      writeBool(e, msg.base !== undefined, 'hasBase')
+      if (msg.base !== undefined) writeFixed(e, msg.base, SET_ID_BYTES, 'base')
+      writeList(e, msg.add, 'add', (s) => {
+        writeString(e, s.docId, 'docId')
+        writeBytes(e, s.stateVector, 'stateVector')
+      })
+      writeList(e, msg.remove, 'remove', (docId) => writeString(e, docId, 'docId'))
+      writeBool(e, msg.resume !== undefined, 'hasResume')
+      if (msg.resume !== undefined) {
+        writeString(e, msg.resume.epoch, 'epoch')
+        writeUint(e, msg.resume.seq, 'seq')
+      }
       break
     default: {
       const unknown: { type?: unknown } = msg

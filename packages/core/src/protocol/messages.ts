@@ -36,6 +36,23 @@
  *    every document. With `resume`, a subscription's state vector may be
  *    empty (zero bytes, "not sent"); the relay then answers that document,
  *    if it answers it at all, with its full state.
+ *    `SUBSCRIBE_SET` does the same for a content-addressed set of
+ *    documents (`subscriptionSets.ts`): the client names the set by its
+ *    16-byte id, either in full (`add`: every document, no `base`) or as a
+ *    change to a set the relay already knows (`base`, plus `add`, minus
+ *    `remove`; an unchanged set is `base` = `setId` and nothing else). The
+ *    relay checks that the resulting documents hash to `setId`, remembers
+ *    the set, subscribes every document of it and answers with `SYNCED`
+ *    exactly as for `SUBSCRIBE`. A document without a state vector (every
+ *    document of `base`, and `add` entries with an empty one) is answered,
+ *    when `resume` holds, with what changed on the relay after `seq`,
+ *    computed by the relay; otherwise with its full state. So a client that
+ *    reconnects to a relay that remembers its set resumes N documents with
+ *    one frame of about 70 bytes. Instead of `SYNCED`, the relay may answer
+ *    with one `ERROR` (empty docId, ref 0) that ends the frame's answer and
+ *    subscribes nothing: `unknown-set` when it does not know `base` (the
+ *    client sends the full list), `bad-set` when the documents do not hash
+ *    to `setId` or one is not a document id.
  * 5. `UPDATE` both ways. C → R with a client-chosen `ref` (non-zero, unique
  *    per connection); R → C `ACK` with the ref once the update is durably
  *    stored, or `ERROR` (code `refused` and the guard's `rule`, the docId,
@@ -64,8 +81,8 @@
  *
  * Wire layout (all integers are lib0 varUints in their shortest form, at
  * most 2^53 - 1; strings are a varUint byte length then strict UTF-8; bytes
- * are a varUint length then the bytes; keys are 32 raw bytes, nonces 32 and
- * signatures 64; booleans one byte 0 or 1; lists a varUint count then the
+ * are a varUint length then the bytes; keys are 32 raw bytes, nonces 32,
+ * signatures 64 and set ids 16; booleans one byte 0 or 1; lists a varUint count then the
  * items):
  *
  * | type | message        | fields                                                        |
@@ -85,6 +102,7 @@
  * | 13   | PONG           | nonce (a varUint)                                             |
  * | 14   | CHANGES_SINCE  | string epoch, seq                                             |
  * | 15   | CHANGES        | string epoch, seq, bool more, list of string docId            |
+ * | 16   | SUBSCRIBE_SET  | setId, bool hasBase, [baseId], list of (string docId, bytes stateVector) add, list of string docId remove, bool hasResume, [string epoch, seq] |
  *
  * Type 0 is reserved (an all-zero frame is a common bug, not a message).
  * The magic and the version are the first two fields of `HELLO` in every
@@ -136,6 +154,8 @@ export const MessageTypes = {
   ChangesSince: 14,
   /** Mesh: the answer to `CHANGES_SINCE`, one batch of document ids. */
   Changes: 15,
+  /** Subscribe to a content-addressed set of documents, in full or as a change to a known set. */
+  SubscribeSet: 16,
 } as const
 
 /** One of {@link MessageTypes}. */
@@ -250,6 +270,22 @@ export interface SubscribeMessage {
   type: typeof MessageTypes.Subscribe
   /** The documents, each with the subscriber's state vector (may be empty with `resume`). */
   subscriptions: Subscription[]
+  /** The relay's `{ epoch, seq }` at the subscriber's last complete sync, if any. */
+  resume?: ResumePoint
+}
+
+/** `SUBSCRIBE_SET`: subscribe to a content-addressed set of documents (see the module comment). */
+export interface SubscribeSetMessage {
+  /** {@link MessageTypes.SubscribeSet}. */
+  type: typeof MessageTypes.SubscribeSet
+  /** The id of the resulting set (`subscriptionSetId`), 16 bytes. */
+  setId: Uint8Array
+  /** The id of a set the relay knows that the resulting set is built from; absent: `add` is the whole set. */
+  base?: Uint8Array
+  /** Documents added to `base` (or the whole set), each with a state vector (empty: none sent). */
+  add: Subscription[]
+  /** Documents of `base` left out of the resulting set. */
+  remove: DocId[]
   /** The relay's `{ epoch, seq }` at the subscriber's last complete sync, if any. */
   resume?: ResumePoint
 }
@@ -391,6 +427,7 @@ export type Message =
   | PongMessage
   | ChangesSinceMessage
   | ChangesMessage
+  | SubscribeSetMessage
 
 /** The message of one type, e.g. `MessageOf<typeof MessageTypes.Update>`. */
 export type MessageOf<T extends MessageType> = Extract<Message, { type: T }>

@@ -56,7 +56,15 @@
  * of its last complete `SYNCED` and the documents current at it (see
  * `WebSocketResume`) and resubscribes those with `resume`: the relay then
  * answers only documents that changed, so documents without changes get no
- * `onSynced` on that connection.
+ * `onSynced` on that connection. The documents it resumes go as one
+ * `SUBSCRIBE_SET` (when the set fits in one frame and the relay's document
+ * limit): a relay that remembers the set, or one close to it, is told its
+ * 16-byte id and the difference, not the list; the relay then computes
+ * what changed. A first subscription of at least {@link SET_MIN_DOCS}
+ * documents goes as a `SUBSCRIBE_SET` too, so the relay remembers it. An
+ * `ERROR` `unknown-set` answering such a frame makes the transport send the
+ * whole set; `bad-set` (a relay that disagrees on the set) makes it send
+ * plain `SUBSCRIBE`s from then on. Neither reaches the handler.
  */
 import type { DocId } from '../docIds.js'
 import { ErrorCodes, FeedmeshError } from '../errors.js'
@@ -79,8 +87,10 @@ import {
   type RelayHello,
   type ResumePoint,
   Roles,
+  type SubscribeSetMessage,
 } from '../protocol/messages.js'
 import { ProtocolError } from '../protocol/ProtocolError.js'
+import { SubscriptionSetErrorCodes, subscriptionSetId } from '../protocol/subscriptionSets.js'
 import type {
   RelayError,
   Subscription,
@@ -159,6 +169,17 @@ type Queued =
   | { kind: 'update'; docId: DocId; update: Uint8Array; ref: number }
   | { kind: 'awareness'; docId: DocId; payload: Uint8Array }
 
+/** A first subscription of at least this many documents is sent as a `SUBSCRIBE_SET`, for later resumes. */
+export const SET_MIN_DOCS = 8
+
+/** One `SUBSCRIBE` or `SUBSCRIBE_SET` frame waiting for its answer. */
+interface Answer {
+  /** The documents of the frame (for `SUBSCRIBE_SET`, of the resulting set). */
+  docIds: DocId[]
+  /** The `SUBSCRIBE_SET` sent, when it was one. */
+  set?: SubscribeSetMessage
+}
+
 /** One `connect()`: its socket, handler, handshake progress and timers. */
 interface Attempt {
   socket: WebSocketLike
@@ -167,8 +188,8 @@ interface Attempt {
   hello: RelayHello | undefined
   limits: ConnectionLimits | undefined
   queue: Queued[]
-  /** The documents of each `SUBSCRIBE` frame sent and not fully answered yet, oldest first. */
-  answers: DocId[][]
+  /** The `SUBSCRIBE` and `SUBSCRIBE_SET` frames sent and not fully answered yet, oldest first. */
+  answers: Answer[]
   lastReceived: number
   lastTick: number
   pingNonce: number
@@ -213,6 +234,8 @@ export class WebSocketTransport implements Transport {
   readonly #idleTimeoutMs: number
   readonly #handshakeTimeoutMs: number
   readonly #encoder = new TextEncoder()
+  /** False once a relay answered `bad-set`: subscribe with plain `SUBSCRIBE`s. */
+  #sets = true
   #attempt: Attempt | undefined
   #state: TransportState = TransportStates.Closed
   #relayName: string | undefined
@@ -405,8 +428,26 @@ export class WebSocketTransport implements Transport {
           this.#sendSubscribe(attempt, request.subscriptions, undefined)
           return
         }
-        if (plan.resumable.length > 0) this.#sendSubscribe(attempt, plan.resumable, plan.resume)
-        if (plan.fresh.length > 0) this.#sendSubscribe(attempt, plan.fresh, undefined)
+        const { resume, resumable, fresh } = plan
+        if (resumable.length > 0 && resume !== undefined) {
+          const docIds = resumable.map((s) => s.docId)
+          const set = this.#resume?.setFrame(distinct(docIds), resume)
+          if (set === undefined || !this.#sendSet(attempt, set, docIds)) {
+            this.#sendSubscribe(attempt, resumable, resume)
+          }
+        }
+        if (fresh.length > 0) {
+          const docIds = fresh.map((s) => s.docId)
+          const set: SubscribeSetMessage = {
+            type: MessageTypes.SubscribeSet,
+            setId: subscriptionSetId(docIds),
+            add: fresh,
+            remove: [],
+          }
+          if (docIds.length < SET_MIN_DOCS || !this.#sendSet(attempt, set, docIds)) {
+            this.#sendSubscribe(attempt, fresh, undefined)
+          }
+        }
         return
       }
       case 'unsubscribe':
@@ -448,6 +489,53 @@ export class WebSocketTransport implements Transport {
     }
   }
 
+  /**
+   * Sends a `SUBSCRIBE_SET` resulting in `docIds`, if sets are on and it
+   * fits the relay's limits (batch, frame, documents per connection);
+   * false when it was not sent.
+   */
+  #sendSet(attempt: Attempt, set: SubscribeSetMessage, docIds: DocId[]): boolean {
+    const limits = attempt.limits
+    if (!this.#sets || limits === undefined) return false
+    const maxBatch = Math.max(1, limits.maxBatch)
+    if (set.add.length > maxBatch || set.remove.length > maxBatch) return false
+    if (docIds.length > limits.maxDocs) return false
+    const frame = encodeMessage(set)
+    if (frame.length > limits.maxFrameBytes) return false
+    this.#resume?.subscribed(docIds)
+    attempt.answers.push({ docIds, set })
+    this.#sendFrame(attempt, frame)
+    return true
+  }
+
+  /**
+   * The relay refused the oldest frame waiting for its answer, a
+   * `SUBSCRIBE_SET`: `unknown-set` sends the whole set instead, `bad-set`
+   * plain `SUBSCRIBE`s (and turns sets off). False when the error does not
+   * answer a `SUBSCRIBE_SET`.
+   */
+  #setRefused(attempt: Attempt, code: string): boolean {
+    const unknown = code === SubscriptionSetErrorCodes.UnknownSet
+    if (!unknown && code !== SubscriptionSetErrorCodes.BadSet) return false
+    const set = attempt.answers[0]?.set
+    if (set === undefined) return false
+    const { docIds } = attempt.answers.shift()!
+    this.#resume?.abandoned()
+    if (set.base !== undefined) this.#resume?.forgetSet(set.base)
+    if (unknown && set.base !== undefined && set.resume !== undefined) {
+      const full = this.#resume?.setFrame(distinct(docIds), set.resume, true)
+      if (full !== undefined && this.#sendSet(attempt, full, docIds)) return true
+    }
+    if (!unknown) this.#sets = false
+    const byDoc = new Map(set.add.map((s) => [s.docId, s.stateVector]))
+    const subscriptions = docIds.map((docId) => ({
+      docId,
+      stateVector: byDoc.get(docId) ?? new Uint8Array(0),
+    }))
+    this.#sendSubscribe(attempt, subscriptions, set.resume)
+    return true
+  }
+
   /** Sends `subscriptions` in frames of at most `maxBatch` entries and about `maxFrameBytes`. */
   #sendSubscribe(
     attempt: Attempt,
@@ -464,7 +552,7 @@ export class WebSocketTransport implements Transport {
       if (batch.length === 0) return
       const docIds = batch.map((s) => s.docId)
       this.#resume?.subscribed(docIds)
-      attempt.answers.push(docIds)
+      attempt.answers.push({ docIds })
       const msg: Message =
         resume === undefined
           ? { type: MessageTypes.Subscribe, subscriptions: batch }
@@ -623,6 +711,7 @@ export class WebSocketTransport implements Transport {
       case MessageTypes.Pong:
         return
       case MessageTypes.Error:
+        if (attempt.phase === Phases.Open && this.#setRefused(attempt, msg.code)) return
         handler.onError(relayError(msg))
         return
       case MessageTypes.Hello:
@@ -672,7 +761,10 @@ export class WebSocketTransport implements Transport {
         }
         if (!msg.more && this.#attempt === attempt) {
           const answered = attempt.answers.shift()
-          if (answered !== undefined) handler.onCaughtUp(answered)
+          if (answered?.set !== undefined) {
+            this.#resume?.knownSet(answered.set.setId, answered.docIds)
+          }
+          if (answered !== undefined) handler.onCaughtUp(answered.docIds)
         }
         return
       case MessageTypes.Update:
@@ -735,6 +827,11 @@ export class WebSocketTransport implements Transport {
     attempt.pingNonce = (attempt.pingNonce + 1) % 2 ** 31
     this.#send(attempt, { type: MessageTypes.Ping, nonce: attempt.pingNonce })
   }
+}
+
+/** The distinct ids of `docIds`, in their first order. */
+function distinct(docIds: readonly DocId[]): DocId[] {
+  return [...new Set(docIds)]
 }
 
 /** An `ERROR` frame as a {@link RelayError}: empty rule and docId and ref 0 mean "none". */

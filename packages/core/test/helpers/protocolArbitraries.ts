@@ -33,6 +33,9 @@ export const textArb = fc.oneof(
 /** A short byte string (a stand-in for Yjs updates, state vectors, awareness payloads). */
 export const bytesArb = fc.uint8Array({ maxLength: 48 })
 
+/** A subscription set id: 16 random bytes. */
+export const setIdArb = fc.uint8Array({ minLength: 16, maxLength: 16 })
+
 /** A role. */
 export const roleArb: fc.Arbitrary<Role> = fc.constantFrom(Roles.Client, Roles.Relay)
 
@@ -118,4 +121,15 @@ export const messageArb: fc.Arbitrary<Message> = fc.oneof(
     more: fc.boolean(),
     docIds: list(textArb),
   }),
+  fc.record(
+    {
+      type: fc.constant(MessageTypes.SubscribeSet),
+      setId: setIdArb,
+      base: setIdArb,
+      add: list(rec({ docId: textArb, stateVector: bytesArb })),
+      remove: list(textArb),
+      resume: rec({ epoch: textArb, seq: uintArb }),
+    },
+    { requiredKeys: ['type', 'setId', 'add', 'remove'], noNullPrototype: true },
+  ),
 )

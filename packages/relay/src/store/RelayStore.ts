@@ -91,6 +91,13 @@ export interface RelayStore {
    * cursor is from data this store no longer has: compare with `head`.
    */
   changesSince(seq: number, limit: number): Promise<ChangePage>
+  /**
+   * The stored updates of a document whose sequence number is above `seq`,
+   * oldest first: what a subscriber that held the document up to `seq`
+   * misses. After a compaction the snapshot (which carries the sequence of
+   * the newest update it merged) stands for every update it replaced.
+   */
+  updatesSince(docId: string, seq: number): Promise<Uint8Array[]>
   /** The latest sequence number given out (0 for an empty store). */
   head(): Promise<number>
   /**

@@ -388,6 +388,18 @@ export class SqliteStore implements RelayStore {
     return { changes: rows, head: this.#head, more }
   }
 
+  /** {@inheritDoc RelayStore.updatesSince} */
+  async updatesSince(docId: string, seq: number): Promise<Uint8Array[]> {
+    this.#check()
+    checkId(docId, 'docId')
+    checkSeq(seq, 'seq')
+    try {
+      return this.#sql.selectLogSince.all(docId, seq).map((row) => plain(row.data))
+    } catch (error) {
+      throw toStoreError(error, `cannot load document ${docId}`, docId)
+    }
+  }
+
   /** {@inheritDoc RelayStore.head} */
   async head(): Promise<number> {
     this.#check()

@@ -14,6 +14,7 @@ export interface Statements {
   getDoc: Database.Statement<[string], { seq: number; updates: number; bytes: number }>
   setDocSize: Database.Statement<[number, number, string]>
   selectLog: Database.Statement<[string], { seq: number; data: Buffer }>
+  selectLogSince: Database.Statement<[string, number], { data: Buffer }>
   deleteLogThrough: Database.Statement<[string, number]>
   changesSince: Database.Statement<[number, number], DocChange>
   getPeer: Database.Statement<[string], PeerCursor>
@@ -35,6 +36,7 @@ export function prepare(db: Database.Database): Statements {
     getDoc: db.prepare('SELECT seq, updates, bytes FROM docs WHERE doc = ?'),
     setDocSize: db.prepare('UPDATE docs SET updates = ?, bytes = ? WHERE doc = ?'),
     selectLog: db.prepare('SELECT seq, data FROM updates WHERE doc = ? ORDER BY seq'),
+    selectLogSince: db.prepare('SELECT data FROM updates WHERE doc = ? AND seq > ? ORDER BY seq'),
     deleteLogThrough: db.prepare('DELETE FROM updates WHERE doc = ? AND seq <= ?'),
     changesSince: db.prepare(
       'SELECT doc AS docId, seq FROM docs WHERE seq > ? ORDER BY seq LIMIT ?',
