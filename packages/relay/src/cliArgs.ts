@@ -2,7 +2,7 @@
  * The command line of `feedmesh-relay`: every flag, its environment
  * variable and its help line in one table ({@link CliFlags}), parsed into
  * `RelayOptions`. A flag wins over its environment variable, which wins over
- * the default. Repeatable flags (`--peer`, `--trust`) take a comma-separated
+ * the default. Repeatable flags (`--peer`, `--trust`, `--client-relay`) take a comma-separated
  * list in their environment variable; given on the command line, they
  * replace it.
  */
@@ -42,7 +42,7 @@ interface CliFlag {
           | 'idleTimeoutMs'
       }
     | { kind: 'limit'; key: keyof RelayLimits }
-    | { kind: 'list'; key: 'peers' | 'trust' }
+    | { kind: 'list'; key: 'peers' | 'trust' | 'clientRelays' }
     | { kind: 'mesh'; key: keyof MeshOptions }
     | { kind: 'logLevel' }
 }
@@ -83,6 +83,13 @@ export const CliFlags: readonly CliFlag[] = [
     value: 'DIR',
     help: 'serve the static files of DIR over HTTP (index.html fallback)',
     target: { kind: 'option', key: 'app' },
+  },
+  {
+    flag: 'client-relay',
+    env: 'FEEDMESH_CLIENT_RELAYS',
+    value: 'URL',
+    help: 'list the relay at URL (ws:// or wss://) in GET /feedmesh.json, for the app to offer; repeatable; env: comma-separated',
+    target: { kind: 'list', key: 'clientRelays' },
   },
   {
     flag: 'max-frame-bytes',
@@ -256,7 +263,8 @@ Usage:
   feedmesh-relay --help               this help
 
 One port serves the feedmesh WebSocket protocol at /, the y-websocket
-compatibility endpoint at /y/<docId>, GET /healthz, GET /metrics and, with
+compatibility endpoint at /y/<docId>, GET /healthz, GET /metrics,
+GET /feedmesh.json (name and --client-relay list, for apps) and, with
 --app, static files. On start, the first line on stdout is a JSON object
 with url, httpUrl, publicKey and name; logs are JSON lines on stderr.
 SIGTERM drains: pending writes are committed, sockets close with 1001.
@@ -268,6 +276,7 @@ Examples:
   feedmesh-relay --port 4444 --data /var/lib/feedmesh
   FEEDMESH_PORT=0 FEEDMESH_DATA=./data feedmesh-relay --name eu-1
   feedmesh-relay --host 0.0.0.0 --port 8080 --app ./examples/feed-app/dist
+  feedmesh-relay --app ./examples/feed-app/dist --client-relay wss://eu.example.org --client-relay wss://us.example.org
   feedmesh-relay key --data /var/lib/feedmesh
   feedmesh-relay --data ./eu --peer wss://us.example.org --trust <us key>
   FEEDMESH_PEERS=ws://10.0.0.2:4444,ws://10.0.0.3:4444 FEEDMESH_TRUST=<key2>,<key3> feedmesh-relay
@@ -342,7 +351,9 @@ export function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): CliCo
         : splitList(env[f.env] ?? '')
       if (items.length === 0) continue
       if (f.target.key === 'peers') relay.peers = items.map((url) => checkUrl(f.flag, url))
-      else relay.trust = items.map((key) => checkKey(f.flag, key))
+      else if (f.target.key === 'clientRelays') {
+        relay.clientRelays = items.map((url) => checkUrl(f.flag, url))
+      } else relay.trust = items.map((key) => checkKey(f.flag, key))
       continue
     }
     const text = typeof raw === 'string' ? raw : env[f.env]

@@ -1,8 +1,10 @@
 /**
  * The relay's plain HTTP routes: `GET /healthz` (JSON: name, public key,
  * epoch, sequence, documents loaded, connections and, in a mesh, its peers), `GET /metrics`
- * (Prometheus text from the relay's own registry) and, with `--app`,
- * static files. Everything else is 404; a failure is a 500, never a crash.
+ * (Prometheus text from the relay's own registry), `GET /feedmesh.json`
+ * (what an app served by the relay needs to know: the relay's name and the
+ * relays it may offer, from `--client-relay`) and, with `--app`, static
+ * files. Everything else is 404; a failure is a 500, never a crash.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Logger } from 'pino'
@@ -28,10 +30,23 @@ export interface Health {
   peers?: PeerHealth[]
 }
 
+/** What `GET /feedmesh.json` answers. */
+export interface ClientInfo {
+  /** The relay's name. */
+  name: string
+  /** Relays (ws:// or wss:// URLs) an app may offer its users; empty when none were given. */
+  relays: readonly string[]
+}
+
+/** The path of the {@link ClientInfo} route. */
+export const CLIENT_INFO_PATH = '/feedmesh.json'
+
 /** What the routes need from the relay. */
 export interface HttpRouteDeps {
   /** Current health figures. */
   health: () => Promise<Health>
+  /** What `GET /feedmesh.json` answers. */
+  clientInfo: ClientInfo
   /** The metrics registry. */
   registry: Registry
   /** Static files, when `--app` was given. */
@@ -65,6 +80,17 @@ async function handle(deps: HttpRouteDeps, req: IncomingMessage, res: ServerResp
     res.writeHead(200, {
       'content-type': 'application/json; charset=utf-8',
       'cache-control': 'no-store',
+    })
+    res.end(req.method === 'HEAD' ? undefined : body)
+    return
+  }
+  if (urlPath === CLIENT_INFO_PATH) {
+    const body = JSON.stringify(deps.clientInfo)
+    res.writeHead(200, {
+      'content-type': 'application/json; charset=utf-8',
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+      'access-control-allow-origin': '*',
     })
     res.end(req.method === 'HEAD' ? undefined : body)
     return

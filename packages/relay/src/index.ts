@@ -5,7 +5,7 @@
  * (`RelayStore`) and its SQLite implementation are exported for tools and
  * other engines.
  */
-export type { Health } from './httpRoutes.js'
+export type { ClientInfo, Health } from './httpRoutes.js'
 export { createLogger, type LogLevel, LogLevels } from './logger.js'
 export type { PeerHealth } from './mesh/PeerStats.js'
 export { type Endpoint, Endpoints, RelayMetrics } from './RelayMetrics.js'

@@ -76,6 +76,11 @@ export interface RelayOptions {
   idleTimeoutMs?: number
   /** Peer relays to link to, by WebSocket URL (e.g. `wss://eu-1.example.org`). */
   peers?: readonly string[]
+  /**
+   * Relays (ws:// or wss:// URLs) that `GET /feedmesh.json` lists for apps
+   * to offer their users, e.g. this relay's public URL and its mesh peers'.
+   */
+  clientRelays?: readonly string[]
   /** Public keys of the relays allowed to link (both the ones dialed and the ones dialing in). */
   trust?: readonly string[]
   /** Mesh tuning; missing fields take {@link DefaultMeshOptions}. */

@@ -2,7 +2,8 @@
  * Starts a relay: one node:http server on one port carries the feedmesh
  * WebSocket protocol at `/` (clients, and peer relays dialing in), the
  * y-websocket compatibility endpoint at `/y/<docId>`, `/healthz`,
- * `/metrics` and (with `app`) static files. With `peers` and `trust` the
+ * `/metrics`, `/feedmesh.json` (the `clientRelays` an app may offer) and
+ * (with `app`) static files. With `peers` and `trust` the
  * relay joins a mesh (`mesh/Mesh.ts`): it dials its `peers`, accepts links
  * from the `trust`ed keys, and replicates every document with them.
  *
@@ -65,7 +66,9 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   const meshOptions = resolveMeshOptions(options.mesh)
   const peers = [...(options.peers ?? [])]
   const trust = [...(options.trust ?? [])]
-  for (const url of peers) checkPeerUrl(url)
+  for (const url of peers) checkWsUrl('peer', url)
+  const clientRelays = [...(options.clientRelays ?? [])]
+  for (const url of clientRelays) checkWsUrl('client relay', url)
   for (const key of trust) {
     if (!isUserId(key)) throw new RangeError(`trusted key "${key}" is not a relay public key`)
   }
@@ -133,7 +136,15 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     ...(theMesh.configured ? { peers: theMesh.health() } : {}),
   })
 
-  const server = http.createServer(httpRoutes({ health, registry: metrics.registry, app, logger }))
+  const server = http.createServer(
+    httpRoutes({
+      health,
+      clientInfo: { name, relays: clientRelays },
+      registry: metrics.registry,
+      app,
+      logger,
+    }),
+  )
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: limits.maxFrameBytes,
@@ -236,16 +247,16 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   return { url, httpUrl, publicKey: identity.userId, name, epoch: store.epoch, health, close }
 }
 
-/** Throws a `RangeError` unless `url` is a ws:// or wss:// URL. */
-function checkPeerUrl(url: string): void {
+/** Throws a `RangeError` unless `url` (a `what`) is a ws:// or wss:// URL. */
+function checkWsUrl(what: string, url: string): void {
   let parsed: URL
   try {
     parsed = new URL(url)
   } catch {
-    throw new RangeError(`peer "${url}" is not a URL (expected ws://host:port or wss://host)`)
+    throw new RangeError(`${what} "${url}" is not a URL (expected ws://host:port or wss://host)`)
   }
   if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') {
-    throw new RangeError(`peer "${url}" must be a ws:// or wss:// URL`)
+    throw new RangeError(`${what} "${url}" must be a ws:// or wss:// URL`)
   }
 }
 

@@ -91,7 +91,11 @@ export class StaticFiles {
       'content-type': type,
       'content-length': size,
       'x-content-type-options': 'nosniff',
-      'cache-control': file.endsWith('index.html') ? 'no-cache' : 'public, max-age=3600',
+      // The page and its service worker are revalidated on every load, so a
+      // new build reaches browsers at once; other files may be cached.
+      'cache-control': /(^|[/\\])(index\.html|sw\.js)$/.test(file)
+        ? 'no-cache'
+        : 'public, max-age=3600',
     }
     res.writeHead(200, headers)
     if (req.method === 'HEAD') {

@@ -2,7 +2,8 @@
  * Operating a relay process: SIGTERM drains (pending writes committed and
  * acknowledged, sockets closed with 1001, exit 0); /healthz and /metrics
  * report real figures after known traffic; documents unload when idle; the
- * `key` command, --help and bad flags; static files with --app.
+ * `key` command, --help and bad flags; static files with --app and the
+ * relay list of /feedmesh.json (--client-relay).
  */
 import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
@@ -37,7 +38,7 @@ function metricValue(text: string, series: string): number {
 function rawGet(
   url: string,
   rawPath: string,
-): Promise<{ status: number; type: string; body: string }> {
+): Promise<{ status: number; type: string; body: string; headers: http.IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
     const { hostname, port } = new URL(url)
     const req = http.request(
@@ -48,7 +49,12 @@ function rawGet(
           body += chunk
         })
         res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type']), body }),
+          resolve({
+            status: res.statusCode ?? 0,
+            type: String(res.headers['content-type']),
+            body,
+            headers: res.headers,
+          }),
         )
       },
     )
@@ -173,6 +179,11 @@ describe('relay: operations', () => {
     expect(bad.status).toBe(2)
     expect(bad.stderr).toContain('--port')
     expect(cli(['--no-such-flag']).status).toBe(2)
+    const badRelay = cli(['--client-relay', 'http://example.org'])
+    expect(badRelay.status).toBe(2)
+    expect(badRelay.stderr).toContain(
+      '--client-relay needs a ws:// or wss:// URL, got "http://example.org"',
+    )
     // the environment works like the flags
     const env = await spawnRelay({ env: { FEEDMESH_NAME: 'from-env' } })
     expect(env.name).toBe('from-env')
@@ -191,10 +202,11 @@ describe('relay: operations', () => {
       const index = await rawGet(relay.httpUrl, '/')
       expect(index).toMatchObject({ status: 200, type: 'text/html; charset=utf-8' })
       expect(index.body).toContain('<title>app</title>')
-      expect(await rawGet(relay.httpUrl, '/app.js')).toMatchObject({
-        status: 200,
-        type: 'text/javascript; charset=utf-8',
-      })
+      expect(index.headers['x-content-type-options']).toBe('nosniff')
+      expect(index.headers['cache-control']).toBe('no-cache')
+      const script = await rawGet(relay.httpUrl, '/app.js')
+      expect(script).toMatchObject({ status: 200, type: 'text/javascript; charset=utf-8' })
+      expect(script.headers['x-content-type-options']).toBe('nosniff')
       expect(await rawGet(relay.httpUrl, '/assets/style.css')).toMatchObject({
         status: 200,
         type: 'text/css; charset=utf-8',
@@ -217,8 +229,42 @@ describe('relay: operations', () => {
       }
       // the relay's own routes still win
       expect((await rawGet(relay.httpUrl, '/healthz')).type).toContain('application/json')
+      expect(JSON.parse((await rawGet(relay.httpUrl, '/feedmesh.json')).body)).toEqual({
+        name: 'feedmesh-relay',
+        relays: [],
+      })
     } finally {
       fs.rmSync(secret, { force: true })
     }
+  })
+
+  it('lists its --client-relay URLs in /feedmesh.json, flags over the environment', async () => {
+    const relay = await spawnRelay({
+      args: [
+        '--name',
+        'eu-1',
+        '--client-relay',
+        'wss://eu-1.example.org',
+        '--client-relay',
+        'ws://127.0.0.1:8788/',
+      ],
+      env: { FEEDMESH_CLIENT_RELAYS: 'wss://ignored.example.org' },
+    })
+    const res = await rawGet(relay.httpUrl, '/feedmesh.json?v=1')
+    expect(res).toMatchObject({ status: 200, type: 'application/json; charset=utf-8' })
+    expect(res.headers['cache-control']).toBe('no-store')
+    expect(JSON.parse(res.body)).toEqual({
+      name: 'eu-1',
+      relays: ['wss://eu-1.example.org', 'ws://127.0.0.1:8788/'],
+    })
+    const fromEnv = await spawnRelay({
+      env: { FEEDMESH_CLIENT_RELAYS: 'ws://a.example:1, wss://b.example' },
+    })
+    expect(await (await fromEnv.get('/feedmesh.json')).json()).toEqual({
+      name: 'feedmesh-relay',
+      relays: ['ws://a.example:1', 'wss://b.example'],
+    })
+    // without --app, everything else stays 404
+    expect((await fromEnv.get('/index.html')).status).toBe(404)
   })
 })

@@ -64,6 +64,25 @@ describe('parseCli', () => {
     expect(() => parseCli(['--log-level', 'loud'], {})).toThrow(/log-level/)
     expect(() => parseCli(['serve'], {})).toThrow(/unknown command/)
     expect(() => parseCli([], { FEEDMESH_MAX_FRAME_BYTES: 'big' })).toThrow(/max-frame-bytes/)
+    expect(() => parseCli(['--client-relay', 'https://a.example'], {})).toThrow(
+      '--client-relay needs a ws:// or wss:// URL, got "https://a.example"',
+    )
+    expect(() => parseCli([], { FEEDMESH_CLIENT_RELAYS: 'ws://a:1,not a url' })).toThrow(
+      /--client-relay needs a ws:\/\/ or wss:\/\/ URL/,
+    )
+  })
+
+  it('takes repeatable --client-relay, or its comma-separated environment list', () => {
+    expect(
+      parseCli(['--client-relay', 'ws://a:1', '--client-relay', 'wss://b.example'], {
+        FEEDMESH_CLIENT_RELAYS: 'ws://ignored:1',
+      }),
+    ).toMatchObject({ options: { clientRelays: ['ws://a:1', 'wss://b.example'] } })
+    expect(parseCli([], { FEEDMESH_CLIENT_RELAYS: ' ws://a:1 ,, wss://b.example ' })).toMatchObject(
+      { options: { clientRelays: ['ws://a:1', 'wss://b.example'] } },
+    )
+    const none = parseCli([], {})
+    expect(none.command === 'serve' && none.options.clientRelays).toBe(undefined)
   })
 })
 
