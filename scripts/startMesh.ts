@@ -2,13 +2,16 @@
  * `pnpm start:mesh`: a three-relay demo mesh on this machine. Relays a, b
  * and c keep their data under ./data/mesh/<name>, listen on 8787, 8788 and
  * 8789 (BASE_PORT moves them), trust each other's keys and link as a full
- * mesh. Ctrl-C (or SIGTERM) stops all three, each draining its writes.
+ * mesh. Each serves the example app and lists all three with
+ * `--client-relay`, so the app's relay picker offers them. Ctrl-C (or
+ * SIGTERM) stops all three, each draining its writes.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
 
 const cli = path.resolve('packages/relay/dist/cli.js')
+const app = path.resolve('examples/feed-app/dist')
 const basePort = Number(process.env.BASE_PORT ?? 8787)
 const names = ['a', 'b', 'c'] as const
 const relays = names.map((name, i) => ({
@@ -28,6 +31,8 @@ const children: ChildProcess[] = []
 for (const relay of relays) {
   const others = relays.filter((r) => r !== relay)
   const args = [cli, '--data', relay.data, '--name', relay.name, '--port', String(relay.port)]
+  args.push('--app', app)
+  for (const each of relays) args.push('--client-relay', `ws://127.0.0.1:${each.port}/`)
   for (const other of others) args.push('--trust', other.key)
   // Each relay dials the ones after it: every pair gets one link.
   for (const other of relays.slice(relays.indexOf(relay) + 1)) {
@@ -37,7 +42,9 @@ for (const relay of relays) {
   children.push(child)
   createInterface({ input: child.stdout! }).once('line', (line) => {
     const info = JSON.parse(line) as { url: string; httpUrl: string }
-    console.log(`relay ${relay.name}: ${info.url}  (health: ${info.httpUrl}/healthz)`)
+    console.log(
+      `relay ${relay.name}: open ${info.httpUrl}/  (WebSocket ${info.url}, health ${info.httpUrl}/healthz)`,
+    )
   })
   child.on('exit', (code, signal) => {
     console.log(`relay ${relay.name} exited (${signal ?? code})`)
