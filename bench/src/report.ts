@@ -1,46 +1,64 @@
 /**
- * The benchmark's output: a table on stdout, and the same results as JSON
- * and as a Markdown summary under `bench/results/` (`latest-quick.*` or
- * `latest-full.*`), with the machine and the versions of the peers.
+ * The benchmark's output: tables as plain text for stdout, and the results
+ * file set of one size: `latest-<size>.json` (the machine, Node, the peers'
+ * versions and, per scenario, its tables, notes, charts and raw data),
+ * `latest-<size>.md` (a section per scenario: tables, notes, charts) and
+ * one SVG per chart under `charts/`. A run of some scenarios only
+ * (`BENCH_ONLY`) merges into the existing file set, replacing just those.
  */
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import type { BenchSize, Chart, Table } from './scenario.js'
 import { benchDir } from './spawnServer.js'
-import { formatSpread, type Spread } from './stats.js'
+import { renderBarChart } from './svgChart.js'
 
-/** One system in one scenario. */
-export interface ResultRow {
-  /** Scenario name. */
-  scenario: string
-  /** System (and configuration) name. */
-  system: string
-  /** Wall time until every document is synced, ms. */
-  ms: Spread
-  /** Server CPU time over the same interval, ms (10 ms resolution). */
-  serverCpuMs: Spread
-  /** Messages and payload bytes at the client's sockets (median over repetitions). */
-  sentMessages: number
-  sentBytes: number
-  receivedMessages: number
-  receivedBytes: number
-  /** Sockets the client opened. */
-  sockets: number
-  /** Why the system could not finish, when it could not. */
-  error?: string
+/** The machine and software of a run. */
+export interface RunInfo {
+  /** The size measured. */
+  size: BenchSize
+  /** When the run started (ISO). */
+  date: string
+  /** Node version. */
+  node: string
+  /** Logical cores. */
+  cpus: number
+  /** CPU model. */
+  cpuModel: string
+  /** Versions of the packages compared. */
+  versions: Record<string, string>
 }
 
-/** The machine and software the run measured. */
-export interface RunInfo {
-  size: 'quick' | 'full'
-  docs: number
-  docBytes: number
-  repetitions: number
+/** One scenario's entry in the results file. */
+export interface ScenarioReport {
+  /** Scenario id. */
+  id: string
+  /** Scenario title. */
+  title: string
+  /** When it ran (ISO). */
   date: string
-  node: string
-  cpus: number
-  cpuModel: string
-  versions: Record<string, string>
+  /** Measured repetitions of that run. */
+  repetitions: number
+  /** How long it took, s. */
+  seconds: number
+  /** Why it produced nothing, when it threw. */
+  error?: string
+  /** Its tables. */
+  tables: Table[]
+  /** Its notes. */
+  notes: string[]
+  /** Its charts (also written as SVG). */
+  charts: Chart[]
+  /** Its raw figures. */
+  data: unknown
+}
+
+/** The JSON results file. */
+export interface ResultsFile {
+  /** The latest run that wrote to it. */
+  info: RunInfo
+  /** The scenarios, in run order. */
+  scenarios: ScenarioReport[]
 }
 
 /** Versions of the packages compared, read from the installed package.json files. */
@@ -58,95 +76,110 @@ export function installedVersions(names: readonly string[]): Record<string, stri
 }
 
 /** The machine description of {@link RunInfo}. */
-export function machine(): Pick<RunInfo, 'node' | 'cpus' | 'cpuModel' | 'date'> {
+export function machine(): Pick<RunInfo, 'node' | 'cpus' | 'cpuModel'> {
   return {
     node: process.version,
     cpus: os.cpus().length,
     cpuModel: os.cpus()[0]?.model ?? 'unknown',
-    date: new Date().toISOString(),
   }
 }
 
-const kib = (bytes: number): string => (bytes / 1024).toFixed(1)
-
-/** The rows of the table, as cells. */
-function cells(rows: readonly ResultRow[], floor: Spread | undefined): string[][] {
-  const header = [
-    'scenario',
-    'system',
-    'time ms, median (min–max)',
-    'x floor',
-    'sent msgs / KiB',
-    'received msgs / KiB',
-    'sockets',
-    'server CPU ms',
-  ]
-  const body = rows.map((r) =>
-    r.error !== undefined
-      ? [r.scenario, r.system, `failed: ${r.error}`, '', '', '', '', '']
-      : [
-          r.scenario,
-          r.system,
-          formatSpread(r.ms, 1),
-          floor !== undefined && r.scenario.startsWith('cold')
-            ? (r.ms.median / floor.median).toFixed(2)
-            : '',
-          `${r.sentMessages} / ${kib(r.sentBytes)}`,
-          `${r.receivedMessages} / ${kib(r.receivedBytes)}`,
-          String(r.sockets),
-          formatSpread(r.serverCpuMs),
-        ],
+/** A plain-text table for stdout, with its title above. */
+export function textTable(table: Table): string {
+  const all = [table.columns, ...table.rows]
+  const widths = table.columns.map((_, i) => Math.max(...all.map((row) => (row[i] ?? '').length)))
+  const lines = all.map((row) =>
+    row
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd(),
   )
-  return [header, ...body]
-}
-
-/** A plain-text table for stdout. */
-export function textTable(rows: readonly ResultRow[], floor: Spread | undefined): string {
-  const all = cells(rows, floor)
-  const widths = all[0]!.map((_, i) => Math.max(...all.map((row) => row[i]!.length)))
-  return all.map((row) => row.map((c, i) => c.padEnd(widths[i]!)).join('  ')).join('\n')
+  return [table.title, ...lines].join('\n')
 }
 
 /** A Markdown table. */
-function markdownTable(rows: readonly ResultRow[], floor: Spread | undefined): string {
-  const all = cells(rows, floor)
-  const line = (row: string[]) => `| ${row.map((c) => c.replaceAll('|', '\\|')).join(' | ')} |`
-  return [line(all[0]!), line(all[0]!.map(() => '---')), ...all.slice(1).map(line)].join('\n')
+export function markdownTable(table: Table): string {
+  const line = (row: readonly string[]) =>
+    `| ${row.map((c) => c.replaceAll('|', '\\|')).join(' | ')} |`
+  return [line(table.columns), line(table.columns.map(() => '---')), ...table.rows.map(line)].join(
+    '\n',
+  )
 }
 
-/** Writes `latest-<size>.json` and `latest-<size>.md` under bench/results; returns their paths. */
-export function writeResults(
-  info: RunInfo,
-  floor: Spread,
-  rows: readonly ResultRow[],
-  notes: readonly string[],
-): string[] {
-  const dir = path.join(benchDir, 'results')
-  fs.mkdirSync(dir, { recursive: true })
-  const json = path.join(dir, `latest-${info.size}.json`)
-  const md = path.join(dir, `latest-${info.size}.md`)
-  fs.writeFileSync(
-    json,
-    `${JSON.stringify({ info, decodeFloorMs: floor, rows, notes }, null, 2)}\n`,
-  )
+/** The Markdown summary of a results file. */
+function markdown(results: ResultsFile): string {
+  const { info } = results
   const versions = Object.entries(info.versions)
     .map(([name, version]) => `${name} ${version}`)
     .join(', ')
-  fs.writeFileSync(
-    md,
-    [
-      `# feedmesh vs peers (${info.size}: ${info.docs} documents of ~${info.docBytes} B)`,
+  const out = [
+    `# feedmesh vs peers (${info.size})`,
+    '',
+    `Latest run ${info.date}; Node ${info.node}; ${info.cpus} × ${info.cpuModel}; ${versions}.`,
+    'Servers in their own processes on 127.0.0.1; one warm-up run, then the repetitions; medians with (min–max).',
+    '',
+  ]
+  for (const s of results.scenarios) {
+    out.push(
+      `## ${s.title}`,
       '',
-      `${info.date}; Node ${info.node}; ${info.cpus} × ${info.cpuModel}; ${versions}.`,
-      `One warm-up run, then ${info.repetitions} repetitions; servers in their own processes on 127.0.0.1.`,
+      `Measured ${s.date}, ${s.repetitions} repetitions, ${s.seconds.toFixed(0)} s.`,
       '',
-      `Decode floor (applying the ${info.docs} updates into fresh Y.Docs in-process): ${formatSpread(floor, 1)} ms.`,
-      '',
-      markdownTable(rows, floor),
-      '',
-      ...notes.map((n) => `- ${n}`),
-      '',
-    ].join('\n'),
+    )
+    if (s.error !== undefined) out.push(`Failed: ${s.error}`, '')
+    for (const table of s.tables) out.push(`**${table.title}**`, '', markdownTable(table), '')
+    if (s.notes.length > 0) out.push(...s.notes.map((n) => `- ${n}`), '')
+    for (const chart of s.charts) out.push(`![${chart.title}](charts/${chart.file}.svg)`, '')
+  }
+  return out.join('\n')
+}
+
+/** Reads a results file written before, or nothing. */
+function readResults(file: string): ResultsFile | undefined {
+  try {
+    const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<ResultsFile>
+    return Array.isArray(parsed.scenarios) ? (parsed as ResultsFile) : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Writes the results file set of `info.size` into `dir` (see the module
+ * comment); with `merge`, scenarios of the existing JSON that did not run
+ * now are kept. `order` is the run order of every scenario id. Returns
+ * the paths written.
+ */
+export function writeResults(
+  dir: string,
+  info: RunInfo,
+  reports: readonly ScenarioReport[],
+  order: readonly string[],
+  merge: boolean,
+): string[] {
+  const json = path.join(dir, `latest-${info.size}.json`)
+  const md = path.join(dir, `latest-${info.size}.md`)
+  const charts = path.join(dir, 'charts')
+  fs.mkdirSync(charts, { recursive: true })
+  const kept = merge ? (readResults(json)?.scenarios ?? []) : []
+  const ran = new Set(reports.map((r) => r.id))
+  const rank = (id: string) => {
+    const at = order.indexOf(id)
+    return at < 0 ? order.length : at
+  }
+  const scenarios = [...kept.filter((s) => !ran.has(s.id)), ...reports].sort(
+    (a, b) => rank(a.id) - rank(b.id),
   )
-  return [json, md]
+  const results: ResultsFile = { info, scenarios }
+  fs.writeFileSync(json, `${JSON.stringify(results, null, 2)}\n`)
+  fs.writeFileSync(md, markdown(results))
+  const written = [json, md]
+  for (const report of reports) {
+    for (const chart of report.charts) {
+      const file = path.join(charts, `${chart.file}.svg`)
+      fs.writeFileSync(file, renderBarChart(chart))
+      written.push(file)
+    }
+  }
+  return written
 }

@@ -1,232 +1,152 @@
 /**
  * `pnpm bench`: feedmesh against the stock y-websocket server and
- * Hocuspocus, in one run on this machine.
+ * Hocuspocus, every scenario of `scenarios/index.ts` in one run on this
+ * machine.
  *
- * Every system gets the same seeded documents (see `seedData.ts`) and runs
- * in its own server process on 127.0.0.1; the clients run here. Scenarios:
+ * Environment:
+ * - `BENCH_FULL=1`: the full size; `BENCH_SMOKE=1`: tiny sizes that only
+ *   prove the harness works (CI), written to a scratch directory instead
+ *   of `bench/results` (printed at the end); otherwise the quick size.
+ * - `BENCH_REPS=n`: measured repetitions after one warm-up (default 5, 1
+ *   in a smoke run).
+ * - `BENCH_ONLY=id,id`: run only these scenarios, merging their results
+ *   into the existing results files.
+ * - `BENCH_OUT=dir`: write the results there instead.
  *
- * 1. cold subscribe: a fresh client opens every document and waits until
- *    all are synced; beside it, the decode floor (the same updates applied
- *    into fresh Y.Docs in this process).
- * 2. reconnect: the same client drops its connection(s) and catches up
- *    again, nothing having changed (feedmesh with resume).
- *
- * One warm-up run, then `BENCH_REPS` (default 5) repetitions; medians with
- * min and max. `BENCH_FULL=1` for 2,000 documents instead of 500.
- * `BENCH_DOCS` overrides the count (the smoke size).
+ * A scenario that throws is reported as failed and the run goes on; the
+ * run then exits with 1 (a broken harness fails CI). Numbers never fail
+ * the run, nor does a peer that cannot finish (that is a result).
  */
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { SqliteStore } from '@feedmesh/relay'
-import * as Y from 'yjs'
-import type { BenchClient } from './clients/BenchClient.js'
-import { feedmeshClient } from './clients/feedmeshClient.js'
-import { hocuspocusClient } from './clients/hocuspocusClient.js'
-import { yWebsocketClient } from './clients/yWebsocketClient.js'
-import { newWire, resetWire, type Wire } from './countingSocket.js'
-import { installedVersions, machine, type ResultRow, textTable, writeResults } from './report.js'
-import { makeSeedDocs, type SeedDoc, writeSeedFile } from './seedData.js'
-import { portUrl, relayUrl, rootDir, type ServerProcess, spawnServer } from './spawnServer.js'
-import { type Spread, spread } from './stats.js'
+import {
+  installedVersions,
+  machine,
+  type RunInfo,
+  type ScenarioReport,
+  textTable,
+  writeResults,
+} from './report.js'
+import type { BenchContext, BenchSize, Scenario } from './scenario.js'
+import { scenarios } from './scenarios/index.js'
+import { benchDir } from './spawnServer.js'
 
-const full = process.env.BENCH_FULL === '1'
-const docCount = Number(process.env.BENCH_DOCS ?? (full ? 2000 : 500))
-const repetitions = Number(process.env.BENCH_REPS ?? 5)
-
-/** One system under test: how to start its server and make its client. */
-interface System {
-  name: string
-  start(seedFile: string, docs: readonly SeedDoc[], tmp: string): Promise<ServerProcess>
-  client(url: string, docIds: readonly string[], wire: Wire): BenchClient
+/** The size from `BENCH_SMOKE` / `BENCH_FULL`. */
+function sizeFromEnv(): BenchSize {
+  if (process.env.BENCH_SMOKE === '1') return 'smoke'
+  if (process.env.BENCH_FULL === '1') return 'full'
+  return 'quick'
 }
 
-const tsxServer =
-  (file: string, extra: string[] = []) =>
-  (seedFile: string) =>
-    spawnServer(['--import', 'tsx', `src/servers/${file}`, '--seed', seedFile, ...extra], portUrl)
-
-const systems: System[] = [
-  {
-    name: 'feedmesh',
-    async start(_seedFile, docs, tmp) {
-      const data = fs.mkdtempSync(path.join(tmp, 'relay-'))
-      const store = await SqliteStore.open(data)
-      for (const { docId, update } of docs) await store.append(docId, update)
-      await store.close()
-      const cli = path.join(rootDir, 'packages/relay/dist/cli.js')
-      return spawnServer([cli, '--host', '127.0.0.1', '--port', '0', '--data', data], relayUrl)
-    },
-    client: feedmeshClient,
-  },
-  {
-    name: 'y-websocket',
-    start: tsxServer('yWebsocketServer.ts'),
-    client: yWebsocketClient,
-  },
-  {
-    name: 'Hocuspocus (defaults)',
-    start: tsxServer('hocuspocusServer.ts'),
-    client: hocuspocusClient,
-  },
-  {
-    name: `Hocuspocus (maxPendingDocuments ${docCount})`,
-    start: tsxServer('hocuspocusServer.ts', ['--max-pending', String(docCount)]),
-    client: hocuspocusClient,
-  },
-]
-
-/** One measured interval. */
-interface Sample {
-  ms: number
-  cpuMs: number
-  wire: Wire
-}
-
-async function timed(server: ServerProcess, wire: Wire, fn: () => Promise<void>): Promise<Sample> {
-  resetWire(wire)
-  const cpu0 = server.cpuMs()
-  const t0 = performance.now()
-  await fn()
-  const ms = performance.now() - t0
-  // Let the server finish accounting for the last frames before reading its CPU.
-  await new Promise((r) => setTimeout(r, 20))
-  return { ms, cpuMs: server.cpuMs() - cpu0, wire: { ...wire } }
-}
-
-function row(scenario: string, system: string, samples: readonly Sample[]): ResultRow {
-  const med = (f: (w: Wire) => number) => spread(samples.map((s) => f(s.wire))).median
-  return {
-    scenario,
-    system,
-    ms: spread(samples.map((s) => s.ms)),
-    serverCpuMs: spread(samples.map((s) => s.cpuMs)),
-    sentMessages: med((w) => w.sentMessages),
-    sentBytes: med((w) => w.sentBytes),
-    receivedMessages: med((w) => w.receivedMessages),
-    receivedBytes: med((w) => w.receivedBytes),
-    sockets: med((w) => w.sockets),
+/** The scenarios `BENCH_ONLY` selects (all without it); unknown ids are an error. */
+function selected(): readonly Scenario[] {
+  const only = process.env.BENCH_ONLY?.split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)
+  if (only === undefined || only.length === 0) return scenarios
+  const unknown = only.filter((id) => !scenarios.some((s) => s.id === id))
+  if (unknown.length > 0) {
+    throw new Error(
+      `BENCH_ONLY: unknown scenario ${unknown.join(', ')} (known: ${scenarios.map((s) => s.id).join(', ')})`,
+    )
   }
+  return scenarios.filter((s) => only.includes(s.id))
 }
 
-function failedRow(scenario: string, system: string, error: unknown): ResultRow {
-  const message = error instanceof Error ? error.message : String(error)
-  return {
-    ...row(scenario, system, []),
-    sentMessages: 0,
-    sentBytes: 0,
-    receivedMessages: 0,
-    receivedBytes: 0,
-    sockets: 0,
-    error: message.split('\n')[0]!.slice(0, 120),
-  }
-}
-
-/** Applies every seeded update into fresh Y.Docs, `repetitions` times after one warm-up. */
-function decodeFloor(docs: readonly SeedDoc[]): Spread {
-  const once = () => {
-    const t0 = performance.now()
-    for (const { update } of docs) Y.applyUpdate(new Y.Doc(), update)
-    return performance.now() - t0
-  }
-  once()
-  return spread(Array.from({ length: repetitions }, once))
-}
-
-/** Runs both scenarios on one system. */
-async function runSystem(
-  system: System,
-  seedFile: string,
-  docs: readonly SeedDoc[],
-  tmp: string,
-): Promise<ResultRow[]> {
-  const server = await system.start(seedFile, docs, tmp)
-  const docIds = docs.map((d) => d.docId)
-  const cold: Sample[] = []
-  const reconnect: Sample[] = []
-  let phase = 'cold subscribe'
-  try {
-    for (let rep = 0; rep <= repetitions; rep++) {
-      const wire = newWire()
-      const client = system.client(server.url, docIds, wire)
-      try {
-        phase = 'cold subscribe'
-        const c = await timed(server, wire, () => client.open())
-        phase = 'reconnect, nothing changed'
-        const r = await timed(server, wire, () => client.reconnect())
-        if (rep > 0) {
-          cold.push(c)
-          reconnect.push(r)
-        }
-      } finally {
-        await client.close()
-      }
-    }
-    return [
-      row('cold subscribe', system.name, cold),
-      row('reconnect, nothing changed', system.name, reconnect),
-    ]
-  } catch (error) {
-    return [failedRow(phase, system.name, error)]
-  } finally {
-    await server.stop()
-  }
-}
-
-async function main(): Promise<void> {
+async function main(): Promise<number> {
   // y-websocket adds a process 'exit' listener per provider.
   process.setMaxListeners(0)
+  const size = sizeFromEnv()
+  const repetitions = Number(process.env.BENCH_REPS ?? (size === 'smoke' ? 1 : 5))
+  if (!(Number.isInteger(repetitions) && repetitions >= 1)) {
+    throw new Error(`BENCH_REPS must be a positive integer, got ${process.env.BENCH_REPS}`)
+  }
+  const chosen = selected()
+  const partial = chosen.length < scenarios.length
+  const outDir =
+    process.env.BENCH_OUT ??
+    (size === 'smoke'
+      ? path.join(os.tmpdir(), 'feedmesh-bench-smoke')
+      : path.join(benchDir, 'results'))
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'feedmesh-bench-'))
+  const started = performance.now()
+  const info: RunInfo = {
+    size,
+    date: new Date().toISOString(),
+    ...machine(),
+    versions: installedVersions([
+      'yjs',
+      'y-websocket',
+      '@y/websocket-server',
+      '@hocuspocus/server',
+      '@hocuspocus/provider',
+      '@hocuspocus/extension-sqlite',
+      'ws',
+    ]),
+  }
+  console.log(
+    `${size} run, ${repetitions} repetition(s) after one warm-up: ${chosen.map((s) => s.id).join(', ')}`,
+  )
+  const reports: ScenarioReport[] = []
   try {
-    const docs = makeSeedDocs(docCount)
-    const docBytes = Math.round(docs.reduce((n, d) => n + d.update.length, 0) / docs.length)
-    const seedFile = path.join(tmp, 'seed.bin')
-    writeSeedFile(seedFile, docs)
-    console.log(`${docCount} documents of ~${docBytes} B; 1 warm-up + ${repetitions} repetitions`)
-    const floor = decodeFloor(docs)
-    const rows: ResultRow[] = []
-    for (const system of systems) {
-      console.log(`running ${system.name} ...`)
-      rows.push(...(await runSystem(system, seedFile, docs, tmp)))
-    }
-    const order = (r: ResultRow) => (r.scenario.startsWith('cold') ? 0 : 1)
-    rows.sort((a, b) => order(a) - order(b))
-    console.log(
-      `\ndecode floor: ${floor.median.toFixed(1)} ms (${floor.min.toFixed(1)}–${floor.max.toFixed(1)})`,
-    )
-    console.log(textTable(rows, floor))
-    const notes = [
-      'Times include connecting, (feedmesh) the signed handshake, and applying every update into a Y.Doc at the client.',
-      'Bytes and messages are WebSocket payloads counted at the client sockets; server CPU is from /proc (10 ms ticks).',
-      'feedmesh: one WebSocketTransport (authenticated, resume on), one SUBSCRIBE for every document; seeded straight into its SQLite store.',
-      'y-websocket: one WebsocketProvider and socket per document; seeded into the server process memory.',
-      'Hocuspocus: one HocuspocusProviderWebsocket shared by one HocuspocusProvider per document; seeded through onLoadDocument. Its default maxPendingDocuments (100) resets a socket that opens more documents at once; the documented fix is `new Server({ maxPendingDocuments: N })`, measured in its own row.',
-    ]
-    const files = writeResults(
-      {
-        size: full ? 'full' : 'quick',
-        docs: docCount,
-        docBytes,
+    for (const scenario of chosen) {
+      console.log(`\n== ${scenario.title} (${scenario.id})`)
+      const ctx: BenchContext = {
+        size,
         repetitions,
-        ...machine(),
-        versions: installedVersions([
-          'yjs',
-          'y-websocket',
-          '@y/websocket-server',
-          '@hocuspocus/server',
-          '@hocuspocus/provider',
-          'ws',
-        ]),
-      },
-      floor,
-      rows,
-      notes,
-    )
-    console.log(`\nwritten: ${files.map((f) => path.relative(process.cwd(), f)).join(', ')}`)
+        tmp: fs.mkdtempSync(path.join(tmp, `${scenario.id}-`)),
+        log: (line) => console.log(`  ${line}`),
+      }
+      const t0 = performance.now()
+      const date = new Date().toISOString()
+      try {
+        const result = await scenario.run(ctx)
+        const seconds = (performance.now() - t0) / 1000
+        reports.push({
+          id: scenario.id,
+          title: scenario.title,
+          date,
+          repetitions,
+          seconds,
+          ...result,
+        })
+        for (const table of result.tables) console.log(`\n${textTable(table)}`)
+        console.log(`\n  (${seconds.toFixed(1)} s)`)
+      } catch (error) {
+        const message = error instanceof Error ? (error.stack ?? error.message) : String(error)
+        console.error(`  FAILED: ${message}`)
+        reports.push({
+          id: scenario.id,
+          title: scenario.title,
+          date,
+          repetitions,
+          seconds: (performance.now() - t0) / 1000,
+          error: error instanceof Error ? error.message : String(error),
+          tables: [],
+          notes: [],
+          charts: [],
+          data: null,
+        })
+      }
+    }
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true })
   }
+  const written = writeResults(
+    outDir,
+    info,
+    reports,
+    scenarios.map((s) => s.id),
+    partial,
+  )
+  const failed = reports.filter((r) => r.error !== undefined)
+  console.log(`\nwritten: ${written.map((f) => path.relative(process.cwd(), f)).join(', ')}`)
+  console.log(
+    `done in ${((performance.now() - started) / 1000).toFixed(1)} s` +
+      (failed.length > 0 ? `; FAILED: ${failed.map((r) => r.id).join(', ')}` : ''),
+  )
+  return failed.length > 0 ? 1 : 0
 }
 
-await main()
-process.exit(0)
+process.exit(await main())

@@ -5,6 +5,10 @@
  * same bytes go into every system (feedmesh's SQLite store, the
  * y-websocket server's memory, Hocuspocus's `onLoadDocument`), through a
  * seed file: a lib0-encoded list of `(docId, update)` pairs.
+ *
+ * Changes for the reconnect scenarios come from here too
+ * ({@link makeChangeBatches}): the owner writes one short new post into a
+ * slice of the documents, the same bytes for every system.
  */
 import fs from 'node:fs'
 import { Identity, postsDocId, writeRecords } from '@feedmesh/core'
@@ -16,8 +20,10 @@ import * as Y from 'yjs'
 export interface SeedDoc {
   /** Its document id. */
   docId: string
-  /** Its whole state as one Yjs update. */
+  /** Its whole state as one Yjs update (or, for a change, the change). */
   update: Uint8Array
+  /** Its owner, who may write to it (absent when read from a seed file). */
+  owner?: Identity
 }
 
 const month = '2025-01'
@@ -51,10 +57,45 @@ export function makeSeedDocs(count: number): SeedDoc[] {
       body: { text: filler(d * postsPerDoc + p, postChars) },
     }))
     writeRecords(doc, docId, identity, writes, at)
-    docs.push({ docId, update: Y.encodeStateAsUpdate(doc) })
+    docs.push({ docId, update: Y.encodeStateAsUpdate(doc), owner: identity })
     doc.destroy()
   }
   return docs
+}
+
+/** Characters of the post a change adds. */
+const changeChars = 40
+
+/**
+ * `count` batches of changes, batch `b` changing `fraction` of `docs` (a
+ * different slice each time, wrapping around): its owner adds one post of
+ * {@link changeChars} characters, written on top of the seeded state only,
+ * so a batch applies whether or not earlier batches reached the server.
+ */
+export function makeChangeBatches(
+  docs: readonly SeedDoc[],
+  fraction: number,
+  count: number,
+): SeedDoc[][] {
+  const perBatch = Math.max(1, Math.round(docs.length * fraction))
+  return Array.from({ length: count }, (_, b) =>
+    Array.from({ length: perBatch }, (_, i) => {
+      const seed = docs[(b * perBatch + i) % docs.length]!
+      if (seed.owner === undefined) throw new Error(`no owner for ${seed.docId}`)
+      const doc = new Y.Doc()
+      Y.applyUpdate(doc, seed.update)
+      const before = Y.encodeStateVector(doc)
+      const write = {
+        type: 'post' as const,
+        id: `change${b}`,
+        body: { text: filler(b + i, changeChars) },
+      }
+      writeRecords(doc, seed.docId, seed.owner, [write], at + 60_000 * (b + 1))
+      const update = Y.encodeStateAsUpdate(doc, before)
+      doc.destroy()
+      return { docId: seed.docId, update, owner: seed.owner }
+    }),
+  )
 }
 
 /** Writes `docs` to a seed file. */

@@ -3,16 +3,31 @@
  * `WebSocketTransport` (authenticated, with resume), one `SUBSCRIBE` of
  * every document (split by the transport only past the relay's batch
  * limit), each `SYNCED` applied into a fresh Y.Doc; synced when
- * `onCaughtUp` named every document. Reconnecting subscribes again with
- * the current state vectors and the relay's resume point.
+ * `onCaughtUp` named every document. Catching up subscribes again with
+ * the current state vectors and the relay's resume point. The writer
+ * authenticates as each changed document's owner and resolves on every
+ * `ACK` (the relay acknowledges once the write is committed to SQLite).
  */
 import { type DocId, Identity, type TransportHandler, WebSocketTransport } from '@feedmesh/core'
+import WebSocket from 'ws'
 import * as Y from 'yjs'
 import { countingWebSocket, type Wire } from '../countingSocket.js'
-import { type BenchClient, withTimeout } from './BenchClient.js'
+import type { SeedDoc } from '../seedData.js'
+import {
+  type BenchClient,
+  type BenchWriter,
+  type ClientOptions,
+  DEFAULT_SYNC_TIMEOUT_MS,
+  withTimeout,
+} from './BenchClient.js'
 
 /** A feedmesh benchmark client for `docIds` on the relay at `url`. */
-export function feedmeshClient(url: string, docIds: readonly string[], wire: Wire): BenchClient {
+export function feedmeshClient(
+  url: string,
+  docIds: readonly string[],
+  wire: Wire,
+  options: ClientOptions = {},
+): BenchClient {
   const docs = new Map<string, Y.Doc>(docIds.map((id) => [id, new Y.Doc()]))
   const transport = new WebSocketTransport({
     url,
@@ -59,19 +74,61 @@ export function feedmeshClient(url: string, docIds: readonly string[], wire: Wir
         stateVector: Y.encodeStateVector(doc),
       })),
     )
-    return withTimeout(synced, 60_000, 'feedmesh sync')
+    return withTimeout(synced, options.syncTimeoutMs ?? DEFAULT_SYNC_TIMEOUT_MS, 'feedmesh sync')
   }
   return {
     open: sync,
-    reconnect() {
+    async disconnect() {
       failed = undefined
       transport.disconnect()
-      return sync()
     },
+    catchUp: sync,
+    doc: (docId) => docs.get(docId),
     async close() {
       failed = undefined
       transport.disconnect()
       for (const doc of docs.values()) doc.destroy()
+    },
+  }
+}
+
+/** A feedmesh writer on the relay at `url`: one authenticated transport per changed document's owner. */
+export function feedmeshWriter(url: string): BenchWriter {
+  const transports: WebSocketTransport[] = []
+  return {
+    async write(changes: readonly SeedDoc[]) {
+      await withTimeout(
+        Promise.all(
+          changes.map(
+            ({ docId, update, owner }) =>
+              new Promise<void>((resolve, reject) => {
+                if (owner === undefined) return reject(new Error(`no owner for ${docId}`))
+                const transport = new WebSocketTransport({ url, identity: owner, WebSocket })
+                transports.push(transport)
+                transport.connect({
+                  onOpen() {},
+                  onClose(reason) {
+                    reject(new Error(`feedmesh writer closed: ${reason}`))
+                  },
+                  onSynced() {},
+                  onCaughtUp() {},
+                  onUpdate() {},
+                  onAck: () => resolve(),
+                  onError(error) {
+                    reject(new Error(`feedmesh writer error ${error.code}: ${error.message}`))
+                  },
+                  onAwareness() {},
+                })
+                transport.sendUpdate(docId as DocId, update, 1)
+              }),
+          ),
+        ),
+        DEFAULT_SYNC_TIMEOUT_MS,
+        'feedmesh write',
+      )
+    },
+    async close() {
+      for (const transport of transports) transport.disconnect()
     },
   }
 }

@@ -6,9 +6,17 @@
  * forgets a document when its last client leaves).
  * `--max-pending N` sets `maxPendingDocuments` (default 100: a socket
  * opening more documents at once is reset), the documented fix for a
- * client that opens many documents over one socket. Prints the port as the
- * first stdout line.
+ * client that opens many documents over one socket.
+ * `--sqlite FILE` adds `@hocuspocus/extension-sqlite` storing into FILE (its
+ * documented setup: `new SQLite({ database })`; the store runs through
+ * Hocuspocus's debounced `onStoreDocument`, `debounce` 2 s and
+ * `maxDebounce` 10 s by default). `--store-log FILE` appends a JSON line
+ * `{ "doc", "at" }` to FILE each time a document store completed
+ * (`afterStoreDocument`; `at` is `performance.timeOrigin + now()`, ms).
+ * Prints the port as the first stdout line.
  */
+import fs from 'node:fs'
+import { SQLite } from '@hocuspocus/extension-sqlite'
 import { Server } from '@hocuspocus/server'
 import * as Y from 'yjs'
 import { readSeedFile } from '../seedData.js'
@@ -23,6 +31,8 @@ const seed = new Map(
   (seedFile === undefined ? [] : readSeedFile(seedFile)).map((d) => [d.docId, d.update]),
 )
 const maxPending = arg('--max-pending')
+const sqliteFile = arg('--sqlite')
+const storeLog = arg('--store-log')
 
 const server = new Server({
   address: '127.0.0.1',
@@ -30,6 +40,15 @@ const server = new Server({
   quiet: true,
   stopOnSignals: false,
   ...(maxPending === undefined ? {} : { maxPendingDocuments: Number(maxPending) }),
+  ...(sqliteFile === undefined ? {} : { extensions: [new SQLite({ database: sqliteFile })] }),
+  ...(storeLog === undefined
+    ? {}
+    : {
+        async afterStoreDocument({ documentName }: { documentName: string }) {
+          const at = performance.timeOrigin + performance.now()
+          fs.appendFileSync(storeLog, `${JSON.stringify({ doc: documentName, at })}\n`)
+        },
+      }),
   async onLoadDocument({ document, documentName }) {
     const update = seed.get(documentName)
     if (update !== undefined) Y.applyUpdate(document, update)
