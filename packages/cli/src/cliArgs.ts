@@ -3,7 +3,8 @@
  * an {@link Invocation}: the command, its positional arguments, its own
  * flags, and the common options resolved against their environment
  * variables. A flag wins over its environment variable, which wins over the
- * default. Everything wrong with the command line is a usage error (exit 2).
+ * default (`--data` also falls back to the deprecated `FEEDMESH_DATA`, with
+ * a warning). Everything wrong with the command line is a usage error (exit 2).
  */
 import os from 'node:os'
 import path from 'node:path'
@@ -32,6 +33,8 @@ export interface CommonOptions {
   timeoutMs: number
   /** Print JSON. */
   json: boolean
+  /** Warnings about the command line to print before running it (e.g. a deprecated variable). */
+  warnings: string[]
 }
 
 /** A command to run. */
@@ -191,9 +194,15 @@ function checkArity(command: CommandSpec, args: readonly string[]): void {
 }
 
 function commonOptions(values: Record<string, unknown>, env: Env): CommonOptions {
-  const data = path.resolve(
-    stringValue(values.data) ?? nonEmpty(env.FEEDMESH_DATA) ?? path.join(os.homedir(), '.feedmesh'),
-  )
+  const warnings: string[] = []
+  const dataGiven = stringValue(values.data) ?? nonEmpty(env.FEEDMESH_CLI_DATA)
+  const legacyData = dataGiven === undefined ? nonEmpty(env.FEEDMESH_DATA) : undefined
+  if (legacyData !== undefined) {
+    warnings.push(
+      'FEEDMESH_DATA is deprecated for feedmesh (feedmesh-relay reads it too): set FEEDMESH_CLI_DATA instead',
+    )
+  }
+  const data = path.resolve(dataGiven ?? legacyData ?? path.join(os.homedir(), '.feedmesh'))
   const keyGiven = stringValue(values.key) ?? nonEmpty(env.FEEDMESH_KEY)
   const key = keyGiven === undefined ? path.join(data, 'key') : path.resolve(keyGiven)
   const relayFlags = Array.isArray(values.relay) ? (values.relay as string[]) : []
@@ -223,6 +232,7 @@ function commonOptions(values: Record<string, unknown>, env: Env): CommonOptions
     relays: [...new Set(relays)],
     timeoutMs,
     json: values.json === true,
+    warnings,
   }
 }
 

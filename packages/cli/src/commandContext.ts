@@ -1,10 +1,18 @@
 /**
  * What every command handler gets (the parsed invocation and the process's
- * streams), and the argument parsers they share: user ids, post references
- * and rooms, each refused with a usage error (exit 2) naming the expected
- * form.
+ * streams), and the argument parsers they share: user ids, post and
+ * comment references and rooms, each refused with a usage error (exit 2)
+ * naming the expected form.
  */
-import { isName, isUserId, type PostRef, parseRef, type RoomRef, type UserId } from '@feedmesh/core'
+import {
+  type CommentRef,
+  isName,
+  isUserId,
+  type PostRef,
+  parseRef,
+  type RoomRef,
+  type UserId,
+} from '@feedmesh/core'
 import { badArgument } from './CliError.js'
 import type { Invocation } from './cliArgs.js'
 import { Session } from './Session.js'
@@ -32,23 +40,60 @@ export interface CommandContext {
 /** A command. */
 export type Handler = (ctx: CommandContext) => Promise<void>
 
-/** The post ids the client makes: 9 base36 digits of the creation time, 8 random base64url characters. */
-const postIdPattern = /^[0-9a-z]{9}[A-Za-z0-9_-]{8}$/
+/** The post and comment ids the client makes: 9 base36 digits of the creation time, 8 random base64url characters. */
+const recordIdPattern = /^[0-9a-z]{9}[A-Za-z0-9_-]{8}$/
 
-/** Parses `<uid>/<postId>`; usage error otherwise. */
-export function refArg(text: string): PostRef {
+const postForm = '<uid>/<postId>, as printed by `feedmesh post`'
+const commentForm = '<uid>/<postId>/<uid>/<commentId>, as printed by `feedmesh comment`'
+
+function parsePostRef(text: string): PostRef | undefined {
   let ref: PostRef | undefined
   try {
     ref = parseRef(text)
   } catch {
-    ref = undefined
+    return undefined
   }
-  if (ref === undefined || !postIdPattern.test(ref.postId)) {
-    throw badArgument(
-      `bad post reference "${text}": expected <uid>/<postId>, as printed by \`feedmesh post\``,
-    )
+  return recordIdPattern.test(ref.postId) ? ref : undefined
+}
+
+function parseCommentRef(text: string): CommentRef | undefined {
+  const [author, postId, commenter, commentId, ...rest] = text.split('/')
+  if (rest.length > 0 || commenter === undefined || commentId === undefined) return undefined
+  const post = parsePostRef(`${author}/${postId}`)
+  if (post === undefined || !isUserId(commenter) || !recordIdPattern.test(commentId)) {
+    return undefined
+  }
+  return { post, author: commenter, commentId }
+}
+
+/** Parses `<uid>/<postId>`; usage error otherwise. */
+export function refArg(text: string): PostRef {
+  const ref = parsePostRef(text)
+  if (ref === undefined) throw badArgument(`bad post reference "${text}": expected ${postForm}`)
+  return ref
+}
+
+/** Parses `<uid>/<postId>/<uid>/<commentId>` (a post's ref, the commenter, the comment id); usage error otherwise. */
+export function commentRefArg(text: string): CommentRef {
+  const ref = parseCommentRef(text)
+  if (ref === undefined) {
+    throw badArgument(`bad comment reference "${text}": expected ${commentForm}`)
   }
   return ref
+}
+
+/** A post or a comment, as named on the command line. */
+export type TargetRef = { kind: 'post'; ref: PostRef } | { kind: 'comment'; ref: CommentRef }
+
+/** Parses a post reference or a comment reference (told apart by their number of parts); usage error otherwise. */
+export function targetArg(text: string): TargetRef {
+  const post = parsePostRef(text)
+  if (post !== undefined) return { kind: 'post', ref: post }
+  const comment = parseCommentRef(text)
+  if (comment !== undefined) return { kind: 'comment', ref: comment }
+  throw badArgument(
+    `bad reference "${text}": expected a post ${postForm}, or a comment ${commentForm}`,
+  )
 }
 
 /** Parses a user id; `me` (or nothing) is the key's user, returned as `undefined`. Usage error otherwise. */

@@ -11,6 +11,7 @@
  * - user: `{ userId }`; profile: `{ userId, name?, bio?, avatar?, following, followers }`
  */
 import {
+  type CommentRef,
   type CommentView,
   formatRef,
   type MessageView,
@@ -81,12 +82,17 @@ export function postJson(p: PostView): PostJson {
   return json
 }
 
+/** `<post ref>/<commenter>/<commentId>` */
+export function formatCommentRef(ref: CommentRef): string {
+  return `${formatRef(ref.post)}/${ref.author}/${ref.commentId}`
+}
+
 /** The JSON object of a comment. */
 export function commentJson(c: CommentView): CommentJson {
   const post = formatRef(c.ref.post)
   return {
     kind: 'comment',
-    ref: `${post}/${c.author}/${c.ref.commentId}`,
+    ref: formatCommentRef(c.ref),
     post,
     author: c.author,
     commentId: c.ref.commentId,
@@ -156,9 +162,9 @@ export function postText(p: PostView): string {
   return `${parts.join('  ')}\n${indent(p.text, '  ')}`
 }
 
-/** A comment for people, indented under its post. */
+/** A comment for people, indented under its post: its ref (which names the author), time and version, then the text. */
 export function commentText(c: CommentView): string {
-  return `  ${c.author}  ${time(c.at)}  rev ${c.rev}\n${indent(c.text, '    ')}`
+  return `  ${formatCommentRef(c.ref)}  ${time(c.at)}  rev ${c.rev}\n${indent(c.text, '    ')}`
 }
 
 /** A chat message for people: one header line and the text below. */

@@ -12,6 +12,7 @@ import type { Handler, Io } from './commandContext.js'
 import { commandHelp, overviewHelp } from './help.js'
 import { keyCommands } from './keyCommands.js'
 import { readCommands } from './readCommands.js'
+import { threadCommands } from './threadCommands.js'
 import { watchCommands } from './watchCommand.js'
 import { writeCommands } from './writeCommands.js'
 
@@ -19,6 +20,7 @@ import { writeCommands } from './writeCommands.js'
 export const handlers: Readonly<Record<string, Handler>> = {
   ...keyCommands,
   ...writeCommands,
+  ...threadCommands,
   ...readCommands,
   ...watchCommands,
 }
@@ -43,6 +45,7 @@ export async function runCli(argv: readonly string[], env: Env, io: Io): Promise
       // Unreachable: a test checks that every command spec has a handler.
       throw new CliError(CliErrorCodes.Usage, `no handler for the command ${parsed.command.name}`)
     }
+    for (const warning of parsed.options.warnings) io.err(`feedmesh: warning: ${warning}`)
     await handler({ inv: parsed, io })
     return ExitCodes.Ok
   } catch (error) {

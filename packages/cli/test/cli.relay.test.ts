@@ -5,6 +5,7 @@
  * directories with their own keys; each test makes its own, so the tests run
  * concurrently on one relay.
  */
+import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   killAllRelays,
@@ -18,6 +19,7 @@ import {
   removeTemps,
   startCli,
   type TestUser,
+  tempDir,
 } from './helpers/runCli.js'
 
 let relay: SpawnedRelay
@@ -118,6 +120,66 @@ describe.concurrent('feedmesh with a relay', { timeout: 60_000 }, () => {
     const gone = await bob!.run(['thread', ref])
     expect(gone.code).toBe(1)
     expect(gone.stderr).toMatch(/post .* not found: it was deleted/)
+  })
+
+  it('comments: edited and deleted by their author, hidden and unhidden by the post author', async () => {
+    const [alice, bob, carol] = await users(3)
+    const ref = (await ok(alice!.run(['post', 'moderated']))).last
+    const first = (await ok(bob!.run(['comment', ref, 'frist']))).last
+    const spam = (await ok(bob!.run(['comment', ref, 'buy now']))).last
+    const edited = await ok(bob!.run(['edit', first, 'first!', '--json']))
+    expect(JSON.parse(edited.last)).toEqual({ ref: first, rev: 2 })
+    expect(edited.stderr).toMatch(/^edited .*: acknowledged by/m)
+    const comments = async (): Promise<[unknown, unknown, unknown][]> => {
+      const thread = json<Record<string, unknown>[]>(await carol!.run(['thread', ref, '--json']))
+      expect(thread[0]!.comments).toBe(thread.length - 1)
+      return thread.slice(1).map((c) => [c.ref, c.text, c.rev])
+    }
+    expect(await comments()).toEqual([
+      [first, 'first!', 2],
+      [spam, 'buy now', 1],
+    ])
+    const [text, notTheirs, notTheirPost] = await Promise.all([
+      ok(carol!.run(['thread', ref])),
+      alice!.run(['edit', first, 'rewritten']),
+      bob!.run(['hide', spam]),
+    ])
+    expect(text.stdout).toContain(`  ${first}  `)
+    expect(notTheirs.code).toBe(1)
+    expect(notTheirs.stderr).toMatch(/is not your comment: only its author can edit it/)
+    expect(notTheirPost.code).toBe(1)
+    expect(notTheirPost.stderr).toMatch(/is not your post: only its author can hide its comments/)
+    await ok(alice!.run(['hide', spam]))
+    expect(await comments()).toEqual([[first, 'first!', 2]])
+    // from an empty store with the same key: catching up finds the hide to take back
+    const aliceElsewhere = ['--data', tempDir(), '--key', path.join(alice!.data, 'key')]
+    await ok(alice!.run(['unhide', spam, ...aliceElsewhere]))
+    expect((await comments()).map((c) => c[0])).toEqual([first, spam])
+    const bobElsewhere = ['--data', tempDir(), '--key', path.join(bob!.data, 'key')]
+    const deleted = await ok(bob!.run(['delete', first, '--json', ...bobElsewhere]))
+    expect(JSON.parse(deleted.last)).toEqual({ ref: first, deleted: true })
+    expect(await comments()).toEqual([[spam, 'buy now', 1]])
+    const gone = await bob!.run(['edit', first, 'back again'])
+    expect(gone.code).toBe(1)
+    expect(gone.stderr).toMatch(/comment .* not found: it was deleted/)
+  })
+
+  it('unreact takes a reaction back; without one it says there is nothing to take back', async () => {
+    const [alice, bob] = await users(2)
+    const ref = (await ok(alice!.run(['post', 'react to me']))).last
+    await ok(bob!.run(['react', ref, '👍']))
+    await ok(bob!.run(['react', ref, '🎉']))
+    const taken = await ok(bob!.run(['unreact', ref, '👍', '--json']))
+    expect(JSON.parse(taken.last)).toEqual({ ref, emoji: '👍', unreacted: true })
+    expect(taken.stderr).toMatch(/took back 👍 .*: acknowledged by/)
+    const thread = json<Record<string, unknown>[]>(await alice!.run(['thread', ref, '--json']))
+    expect(thread[0]).toMatchObject({ ref, reactions: { '🎉': 1 } })
+    const none = await ok(bob!.run(['unreact', ref, '👍', '--json']))
+    expect(JSON.parse(none.last)).toEqual({ ref, emoji: '👍', unreacted: false })
+    expect(none.stderr).toMatch(/nothing to take back/)
+    const missing = await bob!.run(['unreact', `${alice!.uid}/0mww61cowxMabcdEf`, '👍'])
+    expect(missing.code).toBe(1)
+    expect(missing.stderr).toMatch(/post .* not found/)
   })
 
   it('follow and unfollow change followers, following and the timeline', async () => {

@@ -87,7 +87,12 @@ describe('feedmesh: help and usage errors', () => {
       [['profile'], /profile needs a subcommand: set, show/],
       [['profile', 'get'], /profile has no subcommand "get": set, show/],
       [['thread', 'nope'], /bad post reference "nope"/],
-      [['edit', `${uid}/short`, 'x'], /bad post reference/],
+      [['edit', `${uid}/short`, 'x'], /bad reference ".*": expected a post .* or a comment/],
+      [['delete', `${uid}/0mww61cowxMabcdE/${uid}`], /bad reference/],
+      [['hide', `${uid}/0mww61cowxMabcdE`], /bad comment reference .*<uid>\/<commentId>/],
+      [['unhide', `${uid}/0mww61cowxMabcdE/bob/0mww61cowxMabcdE`], /bad comment reference/],
+      [['unreact', `${uid}/0mww61cowxMabcdEf`], /unreact: missing EMOJI/],
+      [['unreact', `${uid}/0mww61cowxMabcdEf`, ''], /EMOJI must have 1 to/],
       [['follow', 'bob'], /bad user id "bob"/],
       [['room', 'no spaces/here'], /bad room "no spaces\/here"/],
       [['posts', 'me', '--limit', '0'], /--limit must be a whole number from 1 to 1000/],
@@ -121,6 +126,8 @@ describe('feedmesh: arguments that start with "-"', () => {
     expect(parseCommandLine(['edit', ref, 'new text'], {})).toMatchObject({
       args: [ref, 'new text'],
     })
+    const cref = `${ref}/${uid}/0mww61cowxMabcdF`
+    expect(parseCommandLine(['hide', cref], {})).toMatchObject({ args: [cref] })
     const reply = parseCommandLine(['post', 'hi', '--reply-to', ref], {})
     expect(reply.kind === 'run' && reply.flags.get('reply-to')).toBe(ref)
     // and through the whole program: a usage error would be exit 2
@@ -156,14 +163,26 @@ describe('feedmesh: keys', () => {
     expect((await cli(['whoami', '--data', data])).last).toBe(forced.last)
   })
 
-  it('keygen --out writes elsewhere; FEEDMESH_KEY and FEEDMESH_DATA select the key', async () => {
+  it('keygen --out writes elsewhere; FEEDMESH_KEY and FEEDMESH_CLI_DATA select the key', async () => {
     const dir = tempDir()
     const out = path.join(dir, 'sub', 'bot.key')
     const made = await cli(['keygen', '--out', out])
     expect(made.code).toBe(0)
     expect((await cli(['whoami'], { env: { FEEDMESH_KEY: out } })).last).toBe(made.last)
-    const byData = await cli(['keygen'], { env: { FEEDMESH_DATA: dir } })
+    const byData = await cli(['keygen'], { env: { FEEDMESH_CLI_DATA: dir } })
+    expect(byData.code).toBe(0)
     expect((await cli(['whoami', '--data', dir])).last).toBe(byData.last)
+    // the relay's FEEDMESH_DATA next to it is ignored ...
+    const both = await cli(['whoami'], {
+      env: { FEEDMESH_CLI_DATA: dir, FEEDMESH_DATA: tempDir() },
+    })
+    expect(both.last).toBe(byData.last)
+    expect(both.stderr).toBe('')
+    // ... and read, with a warning, only when FEEDMESH_CLI_DATA is unset
+    const legacy = await cli(['whoami'], { env: { FEEDMESH_DATA: dir } })
+    expect(legacy.code).toBe(0)
+    expect(legacy.last).toBe(byData.last)
+    expect(legacy.stderr).toMatch(/FEEDMESH_DATA is deprecated .* set FEEDMESH_CLI_DATA instead/)
   })
 
   it('fails with exit 1 when there is no key, or the key file is damaged', async () => {

@@ -20,7 +20,40 @@ afterAll(async () => {
   removeTemps()
 })
 
-describe('docs/cli.md', () => {
+/** The body of the code block of docs/cli.md tagged `sh <tag>`. */
+function exampleBlock(tag: string): string {
+  const block = new RegExp(`\`\`\`sh ${tag}\n([\\s\\S]*?)\`\`\``).exec(doc)?.[1]
+  expect(block, tag).toBeDefined()
+  return block!
+}
+
+/**
+ * Runs `script` with bash (`set -euo pipefail`), `feedmesh` on PATH, a fresh
+ * HOME and a relay of its own in place of ws://127.0.0.1:8787.
+ */
+async function runExample(script: string): Promise<{ stdout: string; home: string }> {
+  const relay = await spawnRelay()
+  const home = tempDir('feedmesh-cli-docs-home-')
+  const bin = tempDir('feedmesh-cli-docs-bin-')
+  const quoted = [process.execPath, ...entryArgs].map((a) => `'${a}'`).join(' ')
+  fs.writeFileSync(path.join(bin, 'feedmesh'), `#!/bin/sh\nexec ${quoted} "$@"\n`, {
+    mode: 0o755,
+  })
+  const env: NodeJS.ProcessEnv = {}
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('FEEDMESH_')) env[k] = v
+  const { stdout } = await promisify(execFile)(
+    'bash',
+    ['-c', `set -euo pipefail\n${script.replaceAll('ws://127.0.0.1:8787', relay.url)}`],
+    {
+      cwd: cliDir,
+      env: { ...env, HOME: home, PATH: `${bin}:${process.env.PATH}` },
+      timeout: 60_000,
+    },
+  )
+  return { stdout, home }
+}
+
+describe('docs/cli.md', { timeout: 90_000 }, () => {
   it('documents every command and flag, and only those', () => {
     for (const c of Commands) expect(doc, c.name).toContain(`\`${c.name}`)
     const flags = new Set([...CommonFlags, ...CommandFlags].map((f) => f.name))
@@ -34,24 +67,9 @@ describe('docs/cli.md', () => {
   })
 
   it('runs the quick start against a real relay', async () => {
-    const block = /```sh cli-example\n([\s\S]*?)```/.exec(doc)?.[1]
-    expect(block).toBeDefined()
+    const block = exampleBlock('cli-example')
     expect(block).toContain('ws://127.0.0.1:8787')
-    const relay = await spawnRelay()
-    const home = tempDir('feedmesh-cli-docs-home-')
-    const bin = tempDir('feedmesh-cli-docs-bin-')
-    const quoted = [process.execPath, ...entryArgs].map((a) => `'${a}'`).join(' ')
-    fs.writeFileSync(path.join(bin, 'feedmesh'), `#!/bin/sh\nexec ${quoted} "$@"\n`, {
-      mode: 0o755,
-    })
-    const env: NodeJS.ProcessEnv = {}
-    for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('FEEDMESH_')) env[k] = v
-    const script = `set -euo pipefail\n${block!.replaceAll('ws://127.0.0.1:8787', relay.url)}`
-    const { stdout } = await promisify(execFile)('bash', ['-c', script], {
-      cwd: cliDir,
-      env: { ...env, HOME: home, PATH: `${bin}:${process.env.PATH}` },
-      timeout: 45_000,
-    })
+    const { stdout, home } = await runExample(block)
     const lines = stdout.trim().split('\n')
     const alice = lines[0]!
     const bob = lines[1]!
@@ -69,6 +87,32 @@ describe('docs/cli.md', () => {
     expect(lines[lines.length - 1]).toBe(bob)
     expect(fs.existsSync(path.join(home, '.feedmesh', 'key'))).toBe(true)
     expect(fs.existsSync(path.join(home, '.feedmesh-bob', 'feedmesh.sqlite'))).toBe(true)
+  })
+
+  it('runs the comments example after the quick start and does what its comments say', async () => {
+    const script = [
+      exampleBlock('cli-example'),
+      exampleBlock('cli-example-comments'),
+      'feedmesh thread "$ref" --json',
+    ].join('\n')
+    const { stdout } = await runExample(script)
+    const json = stdout
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('{') || l.startsWith('['))
+      .map((l) => JSON.parse(l) as unknown)
+    const [, edited, unreacted, thread] = json as [
+      unknown,
+      { ref: string; rev: number },
+      Record<string, unknown>,
+      Record<string, unknown>[],
+    ]
+    expect(edited.rev).toBe(2)
+    expect(unreacted).toMatchObject({ emoji: '🎉', unreacted: true })
+    expect(thread).toHaveLength(2)
+    expect(thread[0]).toMatchObject({ kind: 'post', comments: 1, reactions: {} })
+    expect(thread[1]).toMatchObject({ kind: 'comment', text: 'hi alice' })
+    expect(edited.ref.startsWith(`${thread[0]!.ref as string}/`)).toBe(true)
   })
 })
 
