@@ -83,6 +83,7 @@ export {
   type MessageOf,
   type MessageType,
   MessageTypes,
+  MIN_PROTOCOL_VERSION,
   messageTypeName,
   NONCE_BYTES,
   type PingMessage,
@@ -159,7 +160,6 @@ export {
   TransportStates,
 } from './transport/Transport.js'
 export {
-  UNKNOWN_LIMITS,
   type WebSocketClose,
   WebSocketTransport,
   type WebSocketTransportOptions,

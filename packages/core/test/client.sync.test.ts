@@ -4,6 +4,7 @@ import { FeedClient } from '../src/client/FeedClient.js'
 import { newId } from '../src/client/ids.js'
 import {
   type DocId,
+  followersDocId,
   monthOf,
   postsDocId,
   roomDocId,
@@ -167,6 +168,53 @@ describe('sync through a MemoryRelay', () => {
 })
 
 describe('SyncEngine with a fake transport', () => {
+  it('subscribes open documents while connecting (one round trip less), then only what changed meanwhile', async () => {
+    const t1 = new FakeTransport('one')
+    const timers = new ManualTimers()
+    const identity = Identity.generate()
+    const c = await FeedClient.open({
+      identity,
+      transports: [t1],
+      now: () => jan,
+      timers,
+      random: () => 0.5,
+      backoff: { baseMs: 100, maxMs: 1000, preferredRetryMs: 5000 },
+    })
+    clients.push(c)
+    const other = Identity.generate().userId
+    const kept = c.profile(identity.userId)
+    const dropped = c.profile(other)
+    await Promise.all([kept.ready, dropped.ready])
+    t1.open()
+    t1.drop()
+    const before = t1.subscribed.length
+    timers.fireAll()
+    expect(t1.connects).toBe(2)
+    // Sent while connecting: the transport puts it right behind the handshake.
+    expect(t1.subscribed).toHaveLength(before + 1)
+    expect(
+      t1.subscribed
+        .at(-1)!
+        .map((s) => s.docId)
+        .sort(),
+    ).toEqual([identity.userId, other].flatMap((u) => [userDocId(u), followersDocId(u)]).sort())
+    // One document closes and another opens before the connection is up.
+    dropped.close()
+    const third = Identity.generate().userId
+    const late = c.profile(third)
+    await late.ready
+    t1.open()
+    expect(t1.subscribed).toHaveLength(before + 2)
+    expect(
+      t1.subscribed
+        .at(-1)!
+        .map((s) => s.docId)
+        .sort(),
+    ).toEqual([userDocId(third), followersDocId(third)].sort())
+    expect(t1.unsubscribed.at(-1)!.sort()).toEqual([userDocId(other), followersDocId(other)].sort())
+    await c.close()
+  })
+
   it('batch-subscribes open documents, resends the outbox on reconnect, backs off with jitter, fails over and returns', async () => {
     const t1 = new FakeTransport('one')
     const t2 = new FakeTransport('two')

@@ -10,8 +10,10 @@ import { decodeMessage } from '../src/protocol/decodeMessage.js'
 import { encodeMessage } from '../src/protocol/encodeMessage.js'
 import { DefaultLimits } from '../src/protocol/limits.js'
 import {
+  type ChallengeMessage,
   type Message,
   MessageTypes,
+  MIN_PROTOCOL_VERSION,
   messageTypeName,
   PROTOCOL_NAME,
   PROTOCOL_VERSION,
@@ -48,6 +50,30 @@ const hello = (version: number, magic = PROTOCOL_NAME) =>
     encoding.writeVarUint(e, version)
     encoding.writeVarUint(e, 0)
     encoding.writeVarString(e, 'x')
+  })
+
+/** A relay's CHALLENGE, fields overridable. */
+const challengeOf = (fields: Partial<ChallengeMessage> = {}): ChallengeMessage => ({
+  type: MessageTypes.Challenge,
+  minVersion: MIN_PROTOCOL_VERSION,
+  maxVersion: PROTOCOL_VERSION,
+  nonce: new Uint8Array(32).fill(3),
+  relayId,
+  name: 'r',
+  epoch: 'e',
+  seq: 5,
+  limits: { maxFrameBytes: 300, maxDocs: 2, maxBatch: 1 },
+  ...fields,
+})
+
+/** A CHALLENGE frame with any magic and version range, then the fields of this version. */
+const challengeFrame = (minVersion: number, maxVersion: number, magic = PROTOCOL_NAME) =>
+  build((e) => {
+    encoding.writeVarUint(e, MessageTypes.Challenge)
+    encoding.writeVarString(e, magic)
+    encoding.writeVarUint(e, minVersion)
+    encoding.writeVarUint(e, maxVersion)
+    encoding.writeUint8Array(e, encodeMessage(challengeOf()).subarray(12))
   })
 
 describe('wire protocol: round trips', () => {
@@ -102,13 +128,26 @@ describe('wire protocol: round trips', () => {
       1,
       8,
       ...Buffer.from('feedmesh'),
-      1,
+      2,
       1,
       1,
       0x72,
     ])
     expect(relayHello.subarray(14, 46)).toEqual(new Uint8Array(32).fill(7))
     expect([...relayHello.subarray(46)]).toEqual([1, 0x65, 5])
+  })
+
+  it('lays out CHALLENGE as documented: magic and version range first', () => {
+    const frame = encodeMessage(challengeOf())
+    expect([...frame.subarray(0, 12)]).toEqual([2, 8, ...Buffer.from('feedmesh'), 2, 2])
+    expect(frame.subarray(12, 44)).toEqual(new Uint8Array(32).fill(3))
+    expect(frame.subarray(44, 76)).toEqual(new Uint8Array(32).fill(7))
+    expect([...frame.subarray(76)]).toEqual([1, 0x72, 1, 0x65, 5, 0xac, 0x02, 2, 1])
+    expect(decodeMessage(frame)).toStrictEqual(challengeOf())
+    // a relay that also speaks later versions is understood, with the fields of this one
+    const wider = challengeOf({ minVersion: 1, maxVersion: 9 })
+    expect(decodeMessage(encodeMessage(wider))).toStrictEqual(wider)
+    expect(challengeFrame(PROTOCOL_VERSION, PROTOCOL_VERSION)).toEqual(frame)
   })
 
   it('lays out SUBSCRIBE_SET as documented, and names sets by content', () => {
@@ -250,7 +289,7 @@ describe('wire protocol: refusals', () => {
     [
       'nonce of 31 bytes',
       'truncated',
-      () => decodeMessage(Uint8Array.of(2, ...new Uint8Array(31))),
+      () => decodeMessage(encodeMessage(challengeOf()).subarray(0, 12 + 31)),
     ],
     [
       'batch count larger than the frame can hold',
@@ -291,10 +330,45 @@ describe('wire protocol: refusals', () => {
       'trailing-bytes',
       () => decodeMessage(Uint8Array.of(10, 1, 1, 0x61, 0xff)),
     ],
-    ['HELLO version 2', 'bad-version', () => decodeMessage(hello(2))],
+    ['HELLO of a later version', 'bad-version', () => decodeMessage(hello(PROTOCOL_VERSION + 1))],
+    ['HELLO version 1', 'bad-version', () => decodeMessage(hello(1))],
     ['HELLO version 0', 'bad-version', () => decodeMessage(hello(0))],
-    ['HELLO of another protocol', 'bad-magic', () => decodeMessage(hello(1, 'yjs-sync'))],
-    ['HELLO with a long magic', 'bad-magic', () => decodeMessage(hello(1, 'x'.repeat(300)))],
+    [
+      'HELLO of another protocol',
+      'bad-magic',
+      () => decodeMessage(hello(PROTOCOL_VERSION, 'yjs-sync')),
+    ],
+    [
+      'HELLO with a long magic',
+      'bad-magic',
+      () => decodeMessage(hello(PROTOCOL_VERSION, 'x'.repeat(300))),
+    ],
+    [
+      'CHALLENGE of later versions only',
+      'bad-version',
+      () => decodeMessage(challengeFrame(PROTOCOL_VERSION + 1, PROTOCOL_VERSION + 3)),
+    ],
+    [
+      'CHALLENGE of earlier versions only',
+      'bad-version',
+      () => decodeMessage(challengeFrame(0, PROTOCOL_VERSION - 1)),
+    ],
+    [
+      'CHALLENGE with an empty range',
+      'bad-version',
+      () => decodeMessage(challengeFrame(PROTOCOL_VERSION + 1, PROTOCOL_VERSION - 1)),
+    ],
+    [
+      'CHALLENGE of another protocol',
+      'bad-magic',
+      () => decodeMessage(challengeFrame(PROTOCOL_VERSION, PROTOCOL_VERSION, 'feedmess')),
+    ],
+    [
+      'CHALLENGE of version 1 (nonce and relay id only)',
+      'bad-magic',
+      () =>
+        decodeMessage(Uint8Array.of(2, ...new Uint8Array(32).fill(3), ...fromBase64url(relayId)!)),
+    ],
     ['varUint not in shortest form', 'bad-frame', () => decodeMessage(Uint8Array.of(12, 0x80, 0))],
     [
       'varUint above 2^53 - 1',
@@ -372,7 +446,7 @@ describe('wire protocol: refusals', () => {
     [
       'encode a short nonce',
       'bad-field',
-      () => encodeMessage({ type: MessageTypes.Challenge, nonce: new Uint8Array(31), relayId }),
+      () => encodeMessage(challengeOf({ nonce: new Uint8Array(31) })),
     ],
     [
       'encode a lone surrogate',
@@ -520,7 +594,7 @@ describe('wire protocol: auth payload', () => {
   it('carries through AUTH: the relay verifies what the client signed', async () => {
     const client = Identity.generate()
     const nonce = crypto.getRandomValues(new Uint8Array(32))
-    const challenge = decodeMessage(encodeMessage({ type: MessageTypes.Challenge, nonce, relayId }))
+    const challenge = decodeMessage(encodeMessage(challengeOf({ nonce })))
     if (challenge.type !== MessageTypes.Challenge) throw new Error('not a challenge')
     const auth = decodeMessage(
       encodeMessage({

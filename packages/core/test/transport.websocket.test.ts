@@ -1,9 +1,10 @@
 /**
  * Wire-level tests of WebSocketTransport against a relay scripted in this
  * file: a `ws` WebSocketServer on 127.0.0.1, port 0, that speaks the codec
- * (handshake with a signature checked by core's verify, SUBSCRIBE answered
- * from its own Y.Docs, UPDATE applied, acknowledged and forwarded) and that
- * each test bends to misbehave. The real relay's end-to-end tests live with
+ * (its CHALLENGE as the socket opens, frames handled in order, a signature
+ * checked by core's verify, nothing but an error before AUTH succeeded,
+ * SUBSCRIBE answered from its own Y.Docs, UPDATE applied, acknowledged and
+ * forwarded) and that each test bends to misbehave. The real relay's end-to-end tests live with
  * the relay package.
  */
 import { randomBytes } from 'node:crypto'
@@ -23,6 +24,7 @@ import {
   type ConnectionLimits,
   type Message,
   MessageTypes,
+  MIN_PROTOCOL_VERSION,
   PROTOCOL_VERSION,
   Roles,
   type SubscribeMessage,
@@ -31,7 +33,7 @@ import {
 import { setIdKey, sortedSet, subscriptionSetId } from '../src/protocol/subscriptionSets.js'
 import { RecordVerifier } from '../src/records.js'
 import type { RelayError, TransportHandler } from '../src/transport/Transport.js'
-import { UNKNOWN_LIMITS, WebSocketTransport } from '../src/transport/WebSocketTransport.js'
+import { WebSocketTransport } from '../src/transport/WebSocketTransport.js'
 
 type Event =
   | { e: 'open'; relay: string }
@@ -82,13 +84,16 @@ interface Conn {
   socket: WS
   /** Every frame received, decoded, in order. */
   received: Message[]
-  /** Frames received (other than the handshake's and PING/PONG) before WELCOME went out. */
+  /** Frames handled (other than the handshake's) before WELCOME went out. */
   early: Message[]
+  /** True once the client's HELLO was handled. */
   greeted: boolean
   welcomed: boolean
   userId: string | undefined
   subscribed: Set<DocId>
   nonce: Uint8Array
+  /** The frames are handled one after another, in order, like the real relay's inbox. */
+  inbox: Promise<void>
   closed: { code: number; reason: string } | undefined
   send(msg: Message): void
 }
@@ -99,8 +104,12 @@ interface ScriptOptions {
   limits?: Partial<ConnectionLimits>
   /** Refuse every AUTH with ERROR `auth-failed` and close 4001. */
   rejectAuth?: boolean
-  /** Send no HELLO at all. */
+  /** Send no CHALLENGE at all. */
   mute?: boolean
+  /** The version range of the CHALLENGE (default: the versions this code speaks). */
+  versions?: [number, number]
+  /** WELCOME waits for this (frames behind AUTH wait too, as they are handled in order). */
+  holdWelcome?: Promise<void>
   /** Answer PING with PONG (default true). */
   answerPings?: boolean
   /** Called for every message after WELCOME; return true to skip the default behaviour. */
@@ -169,8 +178,11 @@ class ScriptedRelay {
       userId: undefined,
       subscribed: new Set(),
       nonce: new Uint8Array(randomBytes(32)),
+      inbox: Promise.resolve(),
       closed: undefined,
-      send: (msg) => socket.send(encodeMessage(msg)),
+      send: (msg) => {
+        if (socket.readyState === WS.OPEN) socket.send(encodeMessage(msg))
+      },
     }
     this.conns.push(conn)
     socket.on('close', (code, reason) => {
@@ -178,55 +190,50 @@ class ScriptedRelay {
     })
     socket.on('message', (data, isBinary) => {
       if (!isBinary) throw new Error('the transport sent a text frame')
-      const bytes = new Uint8Array(data as Buffer)
-      void this.#receive(conn, decodeMessage(bytes))
+      const msg = decodeMessage(new Uint8Array(data as Buffer))
+      conn.received.push(msg)
+      conn.inbox = conn.inbox.then(() => this.#receive(conn, msg))
+    })
+    if (this.#options.mute === true) return
+    const [minVersion, maxVersion] = this.#options.versions ?? [
+      MIN_PROTOCOL_VERSION,
+      PROTOCOL_VERSION,
+    ]
+    conn.send({
+      type: MessageTypes.Challenge,
+      minVersion,
+      maxVersion,
+      nonce: conn.nonce,
+      relayId: this.identity.userId,
+      name: this.#options.name ?? 'scripted',
+      epoch: this.#options.epoch ?? 'e1',
+      seq: this.seq,
+      limits: this.limits(),
     })
   }
 
   async #receive(conn: Conn, msg: Message): Promise<void> {
-    conn.received.push(msg)
+    if (conn.closed !== undefined) return
     const options = this.#options
-    if (msg.type === MessageTypes.Ping) {
-      if (options.answerPings !== false) conn.send({ type: MessageTypes.Pong, nonce: msg.nonce })
-      return
+    const refuse = (code: string, message: string) => {
+      conn.send({ type: MessageTypes.Error, code, rule: '', docId: '', ref: 0, message })
+      conn.socket.close(CloseCodes.AuthFailed, code)
+      conn.closed = { code: CloseCodes.AuthFailed, reason: code }
     }
-    if (msg.type === MessageTypes.Pong) return
     if (!conn.welcomed) {
-      if (msg.type === MessageTypes.Hello) {
+      if (msg.type === MessageTypes.Hello && !conn.greeted) {
         expect(msg).toMatchObject({ role: Roles.Client, version: PROTOCOL_VERSION })
-        if (options.mute === true) return
-        conn.send({
-          type: MessageTypes.Hello,
-          version: PROTOCOL_VERSION,
-          role: Roles.Relay,
-          name: options.name ?? 'scripted',
-          relayId: this.identity.userId,
-          epoch: options.epoch ?? 'e1',
-          seq: this.seq,
-        })
-        conn.send({
-          type: MessageTypes.Challenge,
-          nonce: conn.nonce,
-          relayId: this.identity.userId,
-        })
         conn.greeted = true
         return
       }
-      if (msg.type === MessageTypes.Auth) {
+      if (msg.type === MessageTypes.Auth && conn.greeted) {
         const payload = authPayload(conn.nonce, this.identity.userId, Roles.Client)
         const ok = await verify(publicKeyFromUserId(msg.publicKey), payload, msg.signature)
         if (!ok || options.rejectAuth === true) {
-          conn.send({
-            type: MessageTypes.Error,
-            code: 'auth-failed',
-            rule: '',
-            docId: '',
-            ref: 0,
-            message: 'bad signature',
-          })
-          conn.socket.close(CloseCodes.AuthFailed, 'auth failed')
+          refuse('auth-failed', 'bad signature')
           return
         }
+        await options.holdWelcome
         conn.userId = msg.publicKey
         conn.welcomed = true
         conn.send({
@@ -237,23 +244,16 @@ class ScriptedRelay {
         })
         return
       }
+      // Like the real relay: nothing but the error before AUTH succeeded.
       conn.early.push(msg)
-      if (!conn.greeted) return
-      // Like the real relay: an unauthenticated connection reads, and its updates are refused.
-      if (msg.type === MessageTypes.Update) {
-        conn.send({
-          type: MessageTypes.Error,
-          code: 'unauthenticated',
-          rule: '',
-          docId: msg.docId,
-          ref: msg.ref,
-          message: 'AUTH first',
-        })
-        return
-      }
-      this.#serve(conn, msg)
+      if (msg.type !== MessageTypes.Error) refuse('unauthenticated', 'AUTH first')
       return
     }
+    if (msg.type === MessageTypes.Ping) {
+      if (options.answerPings !== false) conn.send({ type: MessageTypes.Pong, nonce: msg.nonce })
+      return
+    }
+    if (msg.type === MessageTypes.Pong) return
     if (options.onMessage?.(conn, msg) === true) return
     this.#serve(conn, msg)
   }
@@ -388,6 +388,7 @@ describe('WebSocketTransport: handshake', () => {
     expect(t.state).toBe('open')
     const conn = relay.conns[0]!
     expect(conn.userId).toBe(identity.userId)
+    expect(conn.received.map((m) => m.type)).toEqual([MessageTypes.Hello, MessageTypes.Auth])
     expect(conn.received[0]).toEqual({
       type: MessageTypes.Hello,
       version: PROTOCOL_VERSION,
@@ -417,14 +418,14 @@ describe('WebSocketTransport: handshake', () => {
     expect(t.state).toBe('closed')
   })
 
-  it('without an identity: reads unauthenticated (no AUTH) and refuses to send updates', async () => {
-    const relay = await ScriptedRelay.start({ name: 'public' })
+  it('without an identity: authenticates with a throwaway key, reads, and refuses to send updates', async () => {
+    const relay = await ScriptedRelay.start({ name: 'public', limits: { maxBatch: 7 } })
     const t = transport(relay, { identity: undefined })
     expect(t.readOnly).toBe(true)
     expect(t.userId).toBeUndefined()
     const h = await open(t)
     expect(h.of('open')).toEqual([{ e: 'open', relay: 'public' }])
-    expect(t.limits).toEqual(UNKNOWN_LIMITS)
+    expect(t.limits).toEqual(relay.limits())
     const doc = relay.doc('u/x' as DocId)
     doc.getMap('records').set('k', 'v')
     t.subscribe([{ docId: 'u/x' as DocId, stateVector: sv() }])
@@ -437,35 +438,46 @@ describe('WebSocketTransport: handshake', () => {
       { e: 'error', error: expect.objectContaining({ code: 'read-only', docId: 'u/x', ref: 7 }) },
     ])
     const conn = relay.conns[0]!
-    expect(conn.welcomed).toBe(false)
-    expect(conn.received.map((m) => m.type)).toEqual([MessageTypes.Hello, MessageTypes.Subscribe])
+    expect(conn.welcomed).toBe(true)
+    expect(conn.userId).toEqual(expect.any(String))
+    expect(conn.received.map((m) => m.type)).toEqual([
+      MessageTypes.Hello,
+      MessageTypes.Auth,
+      MessageTypes.Subscribe,
+    ])
+    // one throwaway key per transport, not per connection
+    t.disconnect()
+    const again = await open(t)
+    expect(again.of('open')).toHaveLength(1)
+    expect(relay.conns[1]?.userId).toBe(conn.userId)
   })
 
-  it('closes with bad-version on a relay HELLO of another protocol version', async () => {
+  it('closes with bad-version on a CHALLENGE without its protocol version, and says nothing else', async () => {
     const relay = await ScriptedRelay.start({
-      onMessage: () => false,
-      mute: true,
+      versions: [PROTOCOL_VERSION + 1, PROTOCOL_VERSION + 2],
     })
     const t = transport(relay)
     const h = recorder()
     t.connect(h)
-    await until(() => relay.conns[0]?.received.length === 1, 'client HELLO')
+    await until(() => h.of('close').length === 1, 'close')
     const conn = relay.conns[0]!
-    conn.send({
-      type: MessageTypes.Hello,
-      version: PROTOCOL_VERSION + 1,
-      role: Roles.Relay,
-      name: 'future',
-      relayId: relay.identity.userId,
-      epoch: 'e',
-      seq: 0,
-    })
     await until(() => conn.closed !== undefined, 'close at the relay')
     expect(conn.closed?.code).toBe(CloseCodes.BadVersion)
-    expect(conn.received.at(-1)).toMatchObject({ type: MessageTypes.Error, code: 'bad-version' })
+    // no HELLO and no AUTH: only the error
+    expect(conn.received).toEqual([
+      expect.objectContaining({ type: MessageTypes.Error, code: 'bad-version' }),
+    ])
     expect(h.of('error').map((e) => e.error.code)).toEqual(['bad-version'])
-    expect(h.of('close')).toHaveLength(1)
+    expect(h.of('error')[0]?.error.message).toMatch(/version 3 to 4/)
     expect(h.of('close')[0]).toMatchObject({ code: CloseCodes.BadVersion, retry: false })
+    expect(h.of('open')).toEqual([])
+  })
+
+  it('speaks with a relay whose range also holds later versions', async () => {
+    const relay = await ScriptedRelay.start({ versions: [PROTOCOL_VERSION, PROTOCOL_VERSION + 5] })
+    const h = await open(transport(relay))
+    expect(h.of('open')).toHaveLength(1)
+    expect(relay.conns[0]?.received[0]).toMatchObject({ version: PROTOCOL_VERSION })
   })
 
   it('gives up a relay that never completes the handshake', async () => {
@@ -496,8 +508,12 @@ describe('WebSocketTransport: handshake', () => {
 })
 
 describe('WebSocketTransport: requests and relay frames', () => {
-  it('queues requests made while connecting and sends them after WELCOME', async () => {
-    const relay = await ScriptedRelay.start()
+  it('sends requests made while connecting right behind AUTH, in one flight, before WELCOME', async () => {
+    let release = () => {}
+    const holdWelcome = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    const relay = await ScriptedRelay.start({ holdWelcome })
     const t = transport(relay)
     const h = recorder()
     t.connect(h)
@@ -508,9 +524,8 @@ describe('WebSocketTransport: requests and relay frames', () => {
     t.sendUpdate('u/a' as DocId, update, 1)
     t.unsubscribe(['u/b' as DocId])
     expect(relay.conns.length === 0 || relay.conns[0]!.received.length === 0).toBe(true)
-    await until(() => h.of('ack').length === 1, 'ack')
+    await until(() => relay.conns[0]?.received.length === 5, 'the first flight')
     const conn = relay.conns[0]!
-    expect(conn.early).toEqual([])
     expect(conn.received.map((m) => m.type)).toEqual([
       MessageTypes.Hello,
       MessageTypes.Auth,
@@ -518,8 +533,27 @@ describe('WebSocketTransport: requests and relay frames', () => {
       MessageTypes.Update,
       MessageTypes.Unsubscribe,
     ])
-    expect(h.events.map((e) => e.e)).toEqual(['open', 'synced', 'caughtUp', 'ack'])
-    expect(h.of('caughtUp')).toEqual([{ e: 'caughtUp', docIds: ['u/a'] }])
+    // all of it arrived while WELCOME was held back; a request made now goes out at once too
+    expect(conn.welcomed).toBe(false)
+    expect(t.state).toBe('connecting')
+    t.subscribe([{ docId: 'u/c' as DocId, stateVector: sv() }])
+    await until(() => conn.received.length === 6, 'a request before WELCOME')
+    expect(h.events).toEqual([])
+    release()
+    await until(() => h.of('ack').length === 1 && h.of('caughtUp').length === 2, 'ack')
+    expect(conn.early).toEqual([])
+    expect(h.events.map((e) => e.e)).toEqual([
+      'open',
+      'synced',
+      'caughtUp',
+      'ack',
+      'synced',
+      'caughtUp',
+    ])
+    expect(h.of('caughtUp')).toEqual([
+      { e: 'caughtUp', docIds: ['u/a'] },
+      { e: 'caughtUp', docIds: ['u/c'] },
+    ])
     expect(h.of('ack')[0]).toEqual({ e: 'ack', docId: 'u/a', ref: 1 })
     expect(
       relay
@@ -527,6 +561,37 @@ describe('WebSocketTransport: requests and relay frames', () => {
         .getMap('records')
         .get('k'),
     ).toBe(1)
+  })
+
+  it('splits requests before WELCOME by the limits of the CHALLENGE', async () => {
+    const relay = await ScriptedRelay.start({ limits: { maxBatch: 2 } })
+    const t = transport(relay)
+    const h = recorder()
+    t.connect(h)
+    t.subscribe(docIds(5).map((docId) => ({ docId, stateVector: sv() })))
+    await until(() => h.of('caughtUp').length === 3, 'three answers')
+    const subs = relay.conns[0]!.received.filter((m) => m.type === MessageTypes.Subscribe)
+    expect(subs.map((m) => m.subscriptions.length)).toEqual([2, 2, 1])
+  })
+
+  it('a refused AUTH leaves the requests pipelined behind it unanswered', async () => {
+    const relay = await ScriptedRelay.start({ rejectAuth: true })
+    relay
+      .doc('u/a' as DocId)
+      .getMap('records')
+      .set('k', 1)
+    const t = transport(relay)
+    const h = recorder()
+    t.connect(h)
+    t.subscribe([{ docId: 'u/a' as DocId, stateVector: sv() }])
+    await until(() => h.of('close').length === 1, 'close')
+    expect(relay.conns[0]!.received.map((m) => m.type)).toEqual([
+      MessageTypes.Hello,
+      MessageTypes.Auth,
+      MessageTypes.Subscribe,
+    ])
+    expect(h.events.map((e) => e.e)).toEqual(['error', 'close'])
+    expect(h.of('close')[0]).toMatchObject({ code: CloseCodes.AuthFailed, retry: false })
   })
 
   it('splits SUBSCRIBE and UNSUBSCRIBE by the relay maxBatch', async () => {

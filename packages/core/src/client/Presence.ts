@@ -18,8 +18,9 @@
  *   the presence sends a `null` state, so the others drop it at once.
  *
  * The wire state is the app's object with `user` set to this client's user
- * id. Relays relay awareness as it comes: `user` is what the peer claims,
- * not something a relay or signature vouches for.
+ * id. A relay passes on only states whose `user` is the user its sender
+ * authenticated as (others are refused with `awareness-refused`), so
+ * `user` is as trustworthy as the relay; it is not signed.
  */
 import * as awarenessProtocol from 'y-protocols/awareness'
 import * as Y from 'yjs'
@@ -36,7 +37,7 @@ export type PresenceState = Record<string, unknown>
 export interface PresencePeer {
   /** The peer's awareness client id (one per open presence: a tab or device). */
   clientId: number
-  /** The user id the peer claims (its state's `user`), when it is one. */
+  /** The peer's user id (its state's `user`, checked by the relay), when it is one. */
   user?: UserId
   /** The peer's whole state, as it sent it. */
   state: PresenceState

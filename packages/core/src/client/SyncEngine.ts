@@ -140,6 +140,11 @@ interface Connection {
   applying: Map<DocId, Promise<void>>
   /** The last error reported on this connection (also before it opened). */
   lastError: RelayError | undefined
+  /**
+   * Documents subscribed while connecting (the transport sends them in the
+   * handshake's flight, saving a round trip); null once open.
+   */
+  early: Set<DocId> | null
 }
 
 /** A pending {@link SyncEngine.whenSynced}. */
@@ -347,6 +352,22 @@ export class SyncEngine {
     const conn = this.#newConnection(index, false)
     this.#active = conn
     conn.transport.connect(conn.handler)
+    this.#subscribeEarly(conn)
+  }
+
+  /**
+   * Subscribes the open documents while `conn` connects: transports queue
+   * requests made while connecting and send them right behind the
+   * handshake, so the answers come one round trip sooner than a subscribe
+   * sent once the connection is open.
+   */
+  #subscribeEarly(conn: Connection): void {
+    const subscriptions = this.#store.openDocs().map(({ docId, doc }) => ({
+      docId,
+      stateVector: Y.encodeStateVector(doc),
+    }))
+    conn.early = new Set(subscriptions.map((s) => s.docId))
+    this.#subscribe(conn, subscriptions)
   }
 
   #newConnection(index: number, probe: boolean): Connection {
@@ -369,6 +390,7 @@ export class SyncEngine {
       answered: new Set(),
       applying: new Map(),
       lastError: undefined,
+      early: null,
       handler: {
         onOpen: (relay) => {
           if (!this.#current(conn)) return
@@ -430,10 +452,18 @@ export class SyncEngine {
     this.#attempt = 0
     this.#timers.clearTimeout(this.#retryTimer)
     this.#setStatus({ online: true, relay })
-    const subscriptions = this.#store.openDocs().map(({ docId, doc }) => ({
-      docId,
-      stateVector: Y.encodeStateVector(doc),
-    }))
+    // Documents opened while connecting are subscribed now; those closed
+    // meanwhile are let go (an answer already on its way is harmless).
+    const early = conn.early ?? new Set<DocId>()
+    conn.early = null
+    const openDocs = this.#store.openDocs()
+    const open = new Set(openDocs.map(({ docId }) => docId))
+    const closed = [...early].filter((docId) => !open.has(docId))
+    for (const docId of closed) conn.awaiting.delete(docId)
+    if (closed.length > 0) conn.transport.unsubscribe(closed)
+    const subscriptions = openDocs
+      .filter(({ docId }) => !early.has(docId))
+      .map(({ docId, doc }) => ({ docId, stateVector: Y.encodeStateVector(doc) }))
     this.#subscribe(conn, subscriptions)
     this.#checkSynced()
     this.#work.track(this.#sendOutbox(conn))
@@ -617,6 +647,7 @@ export class SyncEngine {
       const probe = this.#newConnection(target, true)
       this.#probe = probe
       probe.transport.connect(probe.handler)
+      this.#subscribeEarly(probe)
     }, this.#preferredMs)
   }
 

@@ -20,9 +20,9 @@ export const ProtocolErrorCodes = {
   TooLarge: 'too-large',
   /** Bytes remain after the last field of the message. */
   TrailingBytes: 'trailing-bytes',
-  /** A `HELLO` with a protocol version other than `PROTOCOL_VERSION`. */
+  /** A `HELLO` of a protocol version this side does not speak, or a `CHALLENGE` whose version range leaves out `PROTOCOL_VERSION`. */
   BadVersion: 'bad-version',
-  /** A `HELLO` that does not start with the protocol name: not a feedmesh peer. */
+  /** A `HELLO` or `CHALLENGE` that does not start with the protocol name: not a feedmesh peer. */
   BadMagic: 'bad-magic',
   /** Encoding: a field out of range (a negative or fractional number, a key that is not a user id, a nonce of the wrong size, a lone surrogate). */
   BadField: 'bad-field',

@@ -27,11 +27,11 @@ export const CloseCodes = {
   InternalError: 1011,
   /** The relay is overloaded; reconnect later, with backoff. */
   TryAgainLater: 1013,
-  /** The `AUTH` signature does not verify, or the key does not match the `HELLO`. Do not retry with the same key. */
+  /** The `AUTH` signature does not verify, the key does not match the `HELLO`, or a message other than `AUTH` came before authentication. Do not retry with the same key. */
   AuthFailed: 4001,
   /** A peer relay authenticated with a key that is not among the trusted peers. Do not retry until reconfigured. */
   UntrustedPeer: 4002,
-  /** The other side speaks another protocol version. Do not retry until upgraded. */
+  /** The other side speaks no protocol version this side speaks (`HELLO` version, `CHALLENGE` range). Do not retry until upgraded. */
   BadVersion: 4003,
   /** No valid `AUTH` arrived in time after the `CHALLENGE`. */
   AuthTimeout: 4004,

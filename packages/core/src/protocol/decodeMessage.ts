@@ -22,9 +22,11 @@ import {
 } from './frameReader.js'
 import { type DecodeLimits, DefaultLimits } from './limits.js'
 import {
+  type ConnectionLimits,
   KEY_BYTES,
   type Message,
   MessageTypes,
+  MIN_PROTOCOL_VERSION,
   messageTypeName,
   NONCE_BYTES,
   PROTOCOL_NAME,
@@ -55,6 +57,26 @@ function readRole(d: decoding.Decoder): Role {
   throw new ProtocolError(ProtocolErrorCodes.BadFrame, `unknown role ${role}`)
 }
 
+/** The versions this side speaks, for error messages. */
+const speaks =
+  MIN_PROTOCOL_VERSION === PROTOCOL_VERSION
+    ? `${PROTOCOL_VERSION}`
+    : `${MIN_PROTOCOL_VERSION} to ${PROTOCOL_VERSION}`
+
+/** Reads the magic that opens `HELLO` and `CHALLENGE`; `bad-magic` for anything else. */
+function readMagic(d: decoding.Decoder, what: string): void {
+  const magicLength = readUint(d, 'magic')
+  if (magicLength !== magic.length || !equalBytes(readFixed(d, magic.length, 'magic'), magic)) {
+    throw new ProtocolError(ProtocolErrorCodes.BadMagic, `${what} from something not feedmesh`)
+  }
+}
+
+function readLimits(d: decoding.Decoder): ConnectionLimits {
+  const maxFrameBytes = readUint(d, 'maxFrameBytes')
+  const maxDocs = readUint(d, 'maxDocs')
+  return { maxFrameBytes, maxDocs, maxBatch: readUint(d, 'maxBatch') }
+}
+
 function readMessage(d: decoding.Decoder, limits: Required<DecodeLimits>): Message {
   const { maxBatch, maxDocIdLength, maxTextLength } = limits
   const docId = () => readString(d, maxDocIdLength, 'docId')
@@ -62,15 +84,12 @@ function readMessage(d: decoding.Decoder, limits: Required<DecodeLimits>): Messa
   const type = readUint(d, 'message type')
   switch (type) {
     case MessageTypes.Hello: {
-      const magicLength = readUint(d, 'magic')
-      if (magicLength !== magic.length || !equalBytes(readFixed(d, magic.length, 'magic'), magic)) {
-        throw new ProtocolError(ProtocolErrorCodes.BadMagic, 'HELLO from something not feedmesh')
-      }
+      readMagic(d, 'HELLO')
       const version = readUint(d, 'version')
-      if (version !== PROTOCOL_VERSION) {
+      if (version < MIN_PROTOCOL_VERSION || version > PROTOCOL_VERSION) {
         throw new ProtocolError(
           ProtocolErrorCodes.BadVersion,
-          `the peer speaks protocol version ${version}, this side ${PROTOCOL_VERSION}`,
+          `the peer speaks protocol version ${version}, this side ${speaks}`,
         )
       }
       const role = readRole(d)
@@ -82,8 +101,23 @@ function readMessage(d: decoding.Decoder, limits: Required<DecodeLimits>): Messa
       return { type, version, role, name, relayId, epoch, seq }
     }
     case MessageTypes.Challenge: {
+      readMagic(d, 'CHALLENGE')
+      const minVersion = readUint(d, 'minVersion')
+      const maxVersion = readUint(d, 'maxVersion')
+      if (minVersion > PROTOCOL_VERSION || maxVersion < PROTOCOL_VERSION) {
+        const range = minVersion === maxVersion ? `${minVersion}` : `${minVersion} to ${maxVersion}`
+        throw new ProtocolError(
+          ProtocolErrorCodes.BadVersion,
+          `the relay speaks protocol version ${range}, this side ${speaks}`,
+        )
+      }
       const nonce = readFixed(d, NONCE_BYTES, 'nonce')
-      return { type, nonce, relayId: readKey(d, 'relayId') }
+      const relayId = readKey(d, 'relayId')
+      const name = text('name')
+      const epoch = text('epoch')
+      const seq = readUint(d, 'seq')
+      const limits = readLimits(d)
+      return { type, minVersion, maxVersion, nonce, relayId, name, epoch, seq, limits }
     }
     case MessageTypes.Auth: {
       const publicKey = readKey(d, 'publicKey')
@@ -92,10 +126,7 @@ function readMessage(d: decoding.Decoder, limits: Required<DecodeLimits>): Messa
     case MessageTypes.Welcome: {
       const userId = readKey(d, 'userId')
       const role = readRole(d)
-      const maxFrameBytes = readUint(d, 'maxFrameBytes')
-      const maxDocs = readUint(d, 'maxDocs')
-      const maxBatch = readUint(d, 'maxBatch')
-      return { type, userId, role, limits: { maxFrameBytes, maxDocs, maxBatch } }
+      return { type, userId, role, limits: readLimits(d) }
     }
     case MessageTypes.Subscribe: {
       const count = readCount(d, maxBatch, 2, 'subscriptions')
@@ -187,8 +218,9 @@ function readDocIds(d: decoding.Decoder, limits: Required<DecodeLimits>): string
 /**
  * Decodes one binary frame. Throws {@link ProtocolError} (and nothing else)
  * for any frame that is not exactly one well-formed message within
- * `limits`; `bad-version` and `bad-magic` come from a `HELLO` of another
- * protocol version or of another protocol.
+ * `limits`; `bad-version` and `bad-magic` come from a `HELLO` or a
+ * `CHALLENGE` of protocol versions this side does not speak, or of another
+ * protocol.
  */
 export function decodeMessage(frame: Uint8Array, limits?: DecodeLimits): Message {
   const bounds: Required<DecodeLimits> = {

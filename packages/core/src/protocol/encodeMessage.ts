@@ -13,6 +13,7 @@
 import * as encoding from 'lib0/encoding'
 import { fromBase64url } from '../base64url.js'
 import {
+  type ConnectionLimits,
   KEY_BYTES,
   type Message,
   MessageTypes,
@@ -70,6 +71,13 @@ function writeRole(encoder: encoding.Encoder, role: Role): void {
   else bad('role', `unknown role ${String(role)}`)
 }
 
+function writeLimits(encoder: encoding.Encoder, limits: ConnectionLimits): void {
+  if (typeof limits !== 'object' || limits === null) bad('limits', 'not an object')
+  writeUint(encoder, limits.maxFrameBytes, 'maxFrameBytes')
+  writeUint(encoder, limits.maxDocs, 'maxDocs')
+  writeUint(encoder, limits.maxBatch, 'maxBatch')
+}
+
 function writeList<T>(
   encoder: encoding.Encoder,
   items: readonly T[],
@@ -98,8 +106,15 @@ export function encodeMessage(msg: Message): Uint8Array {
       }
       break
     case MessageTypes.Challenge:
+      writeString(e, PROTOCOL_NAME, 'magic')
+      writeUint(e, msg.minVersion, 'minVersion')
+      writeUint(e, msg.maxVersion, 'maxVersion')
       writeFixed(e, msg.nonce, NONCE_BYTES, 'nonce')
       writeKey(e, msg.relayId, 'relayId')
+      writeString(e, msg.name, 'name')
+      writeString(e, msg.epoch, 'epoch')
+      writeUint(e, msg.seq, 'seq')
+      writeLimits(e, msg.limits)
       break
     case MessageTypes.Auth:
       writeKey(e, msg.publicKey, 'publicKey')
@@ -108,9 +123,7 @@ export function encodeMessage(msg: Message): Uint8Array {
     case MessageTypes.Welcome:
       writeKey(e, msg.userId, 'userId')
       writeRole(e, msg.role)
-      writeUint(e, msg.limits.maxFrameBytes, 'maxFrameBytes')
-      writeUint(e, msg.limits.maxDocs, 'maxDocs')
-      writeUint(e, msg.limits.maxBatch, 'maxBatch')
+      writeLimits(e, msg.limits)
       break
     case MessageTypes.Subscribe:
       writeList(e, msg.subscriptions, 'subscriptions', (s) => {

@@ -7,20 +7,34 @@
  * payloads (Yjs updates, state vectors, y-protocols awareness updates) are
  * opaque bytes here.
  *
- * Exchange on a client connection (C = client, R = relay):
+ * Exchange on a client connection (C = client, R = relay). Catching up
+ * costs three round trips: TCP, the WebSocket upgrade (the relay's
+ * `CHALLENGE` travels with the upgrade's answer), then one flight from the
+ * client answered by `WELCOME` and `SYNCED`:
  *
- * 1. C → R `HELLO` (role `client`); R → C `HELLO` (role `relay`: the
- *    relay's id, instance epoch and current change sequence) and
- *    `CHALLENGE` (a fresh 32-byte nonce and the relay's id).
- * 2. C → R `AUTH`: the client's public key and its Ed25519 signature over
- *    `authPayload(nonce, relayId, 'client')`. R → C `WELCOME` (who the relay
- *    thinks the client is, and the limits it enforces), or a close with
- *    `CloseCodes.AuthFailed`. `AUTH` is optional: after the `CHALLENGE` a
- *    client that does not answer it may still `SUBSCRIBE`, `UNSUBSCRIBE`,
- *    send `AWARENESS` and `PING` (read-only; its `UPDATE`s get `ERROR`
- *    `unauthenticated`). A first message other than `HELLO` is a
- *    protocol error (`ERROR`, then a close); a second `AUTH` gets an
- *    `ERROR` and the connection stays usable.
+ * 1. R → C `CHALLENGE` as soon as the socket is open, before the client
+ *    said anything: the protocol versions the relay speaks (`minVersion`
+ *    to `maxVersion`), a fresh 32-byte nonce, the relay's id, name,
+ *    instance epoch and current change sequence, and the limits it
+ *    enforces. A client that speaks none of those versions cannot decode
+ *    it (`bad-version`) and closes with `CloseCodes.BadVersion`.
+ * 2. C → R, back to back in one flight: `HELLO` (role `client`, the version
+ *    it chose from the relay's range), `AUTH` (the client's public key and
+ *    its Ed25519 signature over `authPayload(nonce, relayId, 'client')`),
+ *    then whatever it wants to do (`SUBSCRIBE`, `SUBSCRIBE_SET`, `UPDATE`,
+ *    ...), split by the limits of the `CHALLENGE`. The relay handles a
+ *    connection's frames one after another, in order: R → C `WELCOME` (who
+ *    the relay thinks the client is, and its limits), then the answers. A
+ *    `HELLO` of a version outside the range gets `ERROR bad-version` and
+ *    `CloseCodes.BadVersion`; an `AUTH` that does not verify gets `ERROR
+ *    auth-failed` and `CloseCodes.AuthFailed`, and so does any other
+ *    message before `AUTH` succeeded (`ERROR unauthenticated`): the frames
+ *    pipelined behind a failed `AUTH` are never answered, and an
+ *    unauthenticated connection receives nothing but the `CHALLENGE` and
+ *    that error. A first message other than `HELLO` is a protocol error
+ *    (`ERROR`, then `CloseCodes.ProtocolError`); a second `AUTH` gets an
+ *    `ERROR` and the connection stays usable. No `AUTH` within the relay's
+ *    timeout: `CloseCodes.AuthTimeout`.
  * 3. C → R `SUBSCRIBE`: many documents in one frame, each with the client's
  *    state vector. R → C `SYNCED`: for each document, the update the client
  *    misses and the relay's state vector, plus the relay's `{ epoch, seq }`.
@@ -62,12 +76,15 @@
  *    relayed to the other subscribers of a document and never stored;
  *    `PING` is answered by `PONG` with the same nonce, either way.
  *
- * Peer links between relays use the same messages. The dialing relay sends
- * `HELLO` (role `relay`); both sides send `CHALLENGE` and answer the other's
- * with `AUTH` (signed with role `relay`), so each side proves its key to the
- * other; each side checks the key against its configured trusted peers and
- * closes with `CloseCodes.UntrustedPeer` otherwise. Once both `WELCOME`s are
- * through, each side pulls what changed on the other: `CHANGES_SINCE`
+ * Peer links between relays use the same messages, and the same early
+ * challenge both ways. The accepting relay (A) sends its `CHALLENGE` as
+ * the socket opens, as to any client; the dialing relay (D) answers in one
+ * flight with `HELLO` (role `relay`: its id, epoch and sequence), its own
+ * `CHALLENGE` and its `AUTH` (signed with role `relay`); A answers with its
+ * `AUTH` and `WELCOME`, D with its `WELCOME`. So each side proves its key
+ * to the other; each side checks the key against its configured trusted
+ * peers and closes with `CloseCodes.UntrustedPeer` otherwise. Once both
+ * `WELCOME`s are through, each side pulls what changed on the other: `CHANGES_SINCE`
  * `{ epoch, seq }` (the last sequence it received from that peer) is
  * answered by `CHANGES`: a batch of document ids changed after `seq`, the
  * sequence to ask from next, and whether more follow (then the asker asks
@@ -87,8 +104,8 @@
  *
  * | type | message        | fields                                                        |
  * | ---- | -------------- | ------------------------------------------------------------- |
- * | 1    | HELLO          | string magic `feedmesh`, version, then (version 1) role (0 client, 1 relay), string name; a relay adds key relayId, string epoch, seq |
- * | 2    | CHALLENGE      | nonce, key relayId                                            |
+ * | 1    | HELLO          | string magic `feedmesh`, version, then (version 2) role (0 client, 1 relay), string name; a relay adds key relayId, string epoch, seq |
+ * | 2    | CHALLENGE      | string magic `feedmesh`, minVersion, maxVersion, then (version 2) nonce, key relayId, string name, string epoch, seq, maxFrameBytes, maxDocs, maxBatch |
  * | 3    | AUTH           | key publicKey, signature                                      |
  * | 4    | WELCOME        | key userId, role, maxFrameBytes, maxDocs, maxBatch            |
  * | 5    | SUBSCRIBE      | list of (string docId, bytes stateVector), bool hasResume, [string epoch, seq] |
@@ -105,10 +122,16 @@
  * | 16   | SUBSCRIBE_SET  | setId, bool hasBase, [baseId], list of (string docId, bytes stateVector) add, list of string docId remove, bool hasResume, [string epoch, seq] |
  *
  * Type 0 is reserved (an all-zero frame is a common bug, not a message).
- * The magic and the version are the first two fields of `HELLO` in every
- * version, so any version can tell a peer that it speaks another one
- * (`bad-version`, then `CloseCodes.BadVersion`). The encoding is canonical:
- * a frame that decodes re-encodes to the same bytes.
+ * Versions: the magic and the version are the first two fields of `HELLO`,
+ * and the magic and the version range the first three of `CHALLENGE`, in
+ * every version; the rest of a `CHALLENGE` is laid out as every version of
+ * its range reads it (a version that lays it out otherwise raises the
+ * range's minimum). So a client tells from the first frame whether it can
+ * talk to a relay, and a relay from the first frame whether it can talk to
+ * a client; either way the other side learns it (`ERROR bad-version`, then
+ * `CloseCodes.BadVersion`). Version 1 (the relay said `HELLO` and
+ * `CHALLENGE` only after the client's `HELLO`) is not spoken any more. The
+ * encoding is canonical: a frame that decodes re-encodes to the same bytes.
  *
  * @module
  */
@@ -116,17 +139,20 @@ import type { DocId } from '../docIds.js'
 import type { UserId } from '../Identity.js'
 import type { Subscription } from '../transport/Transport.js'
 
-/** The protocol version this code speaks, sent in `HELLO`. */
-export const PROTOCOL_VERSION = 1
+/** The newest protocol version this code speaks: a client sends it in `HELLO`, a relay as `maxVersion` of its `CHALLENGE`. */
+export const PROTOCOL_VERSION = 2
+
+/** The oldest protocol version this code speaks: `minVersion` of a relay's `CHALLENGE`. */
+export const MIN_PROTOCOL_VERSION = 2
 
 /** The magic string that opens every `HELLO`. */
 export const PROTOCOL_NAME = 'feedmesh'
 
 /** The message types and their wire numbers, as a const object; {@link MessageType} is the union. */
 export const MessageTypes = {
-  /** First frame each way: protocol name and version, role, name; a relay adds its id, epoch and sequence. */
+  /** The client's (or dialing relay's) first frame: protocol name and version, role, name; a relay adds its id, epoch and sequence. */
   Hello: 1,
-  /** A fresh nonce to sign, and the challenger's id. */
+  /** First frame of a relay on every connection: its versions, a fresh nonce to sign, its id, epoch, sequence and limits. */
   Challenge: 2,
   /** The answer to a challenge: a public key and its signature over `authPayload`. */
   Auth: 3,
@@ -193,7 +219,7 @@ export interface ResumePoint {
 export interface ClientHello {
   /** {@link MessageTypes.Hello}. */
   type: typeof MessageTypes.Hello
-  /** The sender's protocol version; decoding refuses any but {@link PROTOCOL_VERSION}. */
+  /** The version the sender speaks on this connection; decoding refuses any outside {@link MIN_PROTOCOL_VERSION}..{@link PROTOCOL_VERSION}. */
   version: number
   /** `client`. */
   role: typeof Roles.Client
@@ -201,11 +227,11 @@ export interface ClientHello {
   name: string
 }
 
-/** `HELLO` from a relay (to a client, or to a peer relay). */
+/** `HELLO` from a relay dialing a peer relay. */
 export interface RelayHello {
   /** {@link MessageTypes.Hello}. */
   type: typeof MessageTypes.Hello
-  /** The sender's protocol version; decoding refuses any but {@link PROTOCOL_VERSION}. */
+  /** The version the sender speaks on this connection; decoding refuses any outside {@link MIN_PROTOCOL_VERSION}..{@link PROTOCOL_VERSION}. */
   version: number
   /** `relay`. */
   role: typeof Roles.Relay
@@ -219,17 +245,33 @@ export interface RelayHello {
   seq: number
 }
 
-/** `HELLO`: the first frame each way. */
+/** `HELLO`: the first frame of the side that opened the connection. */
 export type HelloMessage = ClientHello | RelayHello
 
-/** `CHALLENGE`: sign this nonce. */
+/**
+ * `CHALLENGE`: the first frame of a relay on every connection (and of a
+ * dialing relay after its `HELLO`): which versions it speaks, a nonce to
+ * sign, and what the other side needs before it is authenticated.
+ */
 export interface ChallengeMessage {
   /** {@link MessageTypes.Challenge}. */
   type: typeof MessageTypes.Challenge
+  /** The oldest protocol version the challenger speaks. */
+  minVersion: number
+  /** The newest protocol version the challenger speaks; decoding refuses a range without {@link PROTOCOL_VERSION}. */
+  maxVersion: number
   /** 32 random bytes, fresh per connection. */
   nonce: Uint8Array
   /** The challenger's public key, as a user id; it goes into `authPayload`. */
   relayId: UserId
+  /** The challenger's configured name (informational). */
+  name: string
+  /** The challenger's instance epoch (resume points of another epoch do not apply). */
+  epoch: string
+  /** The challenger's current change sequence. */
+  seq: number
+  /** The limits the challenger enforces on this connection (the same as its `WELCOME`'s), so frames can be split before `WELCOME`. */
+  limits: ConnectionLimits
 }
 
 /** `AUTH`: the answer to a challenge. */

@@ -111,7 +111,11 @@ export interface Transport {
   connect(handler: TransportHandler): void
   /** Closes the connection; `onClose` follows. */
   disconnect(): void
-  /** Subscribes to many documents in one message; `onCaughtUp` follows the answer. */
+  /**
+   * Subscribes to many documents in one message; `onCaughtUp` follows the
+   * answer. Called while connecting, the request waits and goes out right
+   * behind the handshake (its answer follows `onOpen`).
+   */
   subscribe(subscriptions: readonly Subscription[]): void
   /** Stops live updates for these documents. */
   unsubscribe(docIds: readonly DocId[]): void

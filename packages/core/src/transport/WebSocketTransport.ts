@@ -4,24 +4,31 @@
  * through `encodeMessage`/`decodeMessage`). Runs in browsers (the global
  * `WebSocket`) and in Node (pass `WebSocket` from `ws`); no Node import.
  *
- * One connection, as the transport sees it:
+ * One connection, as the transport sees it (three round trips to the
+ * first `SYNCED`: TCP, the upgrade, then one flight each way):
  *
  * 1. `connect(handler)` opens a socket (`binaryType = 'arraybuffer'`) and
- *    sends `HELLO` (role client, `PROTOCOL_VERSION`).
- * 2. The relay answers `HELLO` (role relay; another protocol version fails
- *    to decode: `bad-version`, close `CloseCodes.BadVersion`) and
- *    `CHALLENGE`; the transport answers `AUTH`, its identity's signature
- *    over `authPayload(nonce, relayId, 'client')`.
- * 3. `WELCOME` (naming this key and role client) opens the connection:
- *    frames queued while connecting go out, then `onOpen(relay name)`.
- *    Without an identity the transport does not answer the challenge: a
- *    relay lets an unauthenticated connection subscribe and read (its
- *    updates would be refused), so the connection opens at `CHALLENGE`,
- *    with {@link UNKNOWN_LIMITS} since no `WELCOME` announces the relay's;
- *    such a transport refuses `sendUpdate` itself (read-only).
- *    `SUBSCRIBE` and `UNSUBSCRIBE` are split into frames of at most the
- *    `WELCOME`'s `maxBatch` entries (and `maxFrameBytes`); an `UPDATE`
- *    larger than `maxFrameBytes` is not sent but reported (`too-large`).
+ *    waits: the relay speaks first.
+ * 2. The relay's `CHALLENGE` arrives with the upgrade's answer: its
+ *    protocol versions (a range without `PROTOCOL_VERSION` fails to decode:
+ *    `bad-version`, close `CloseCodes.BadVersion`, no retry), a nonce, its
+ *    id, name, epoch and limits. The transport answers in one flight:
+ *    `HELLO` (role client, `PROTOCOL_VERSION`), `AUTH` (its identity's
+ *    signature over `authPayload(nonce, relayId, 'client')`), then every
+ *    request queued while connecting, split by the `CHALLENGE`'s limits.
+ *    From then on requests go out at once, before `WELCOME`: the relay
+ *    handles frames in order, so they count as authenticated (and are
+ *    never answered if `AUTH` fails: the relay closes with
+ *    `CloseCodes.AuthFailed`, `retry: false`).
+ *    A relay answers an unauthenticated connection with nothing but its
+ *    `CHALLENGE`, so a transport without an identity authenticates with a
+ *    throwaway key made for it (one per transport): it reads like any
+ *    client and refuses `sendUpdate` itself (read-only).
+ * 3. `WELCOME` (naming the key that signed and role client) opens the
+ *    connection: `onOpen(relay name)`, and its limits replace the
+ *    `CHALLENGE`'s. `SUBSCRIBE` and `UNSUBSCRIBE` are split into frames of
+ *    at most `maxBatch` entries (and `maxFrameBytes`); an `UPDATE` larger
+ *    than `maxFrameBytes` is not sent but reported (`too-large`).
  * 4. Relay frames map to handler calls: `SYNCED` → `onSynced` per entry,
  *    and after the last frame of an answer (`more: false`) `onCaughtUp`
  *    with every document of the `SUBSCRIBE` frame it answers (the relay
@@ -33,7 +40,8 @@
  *    no frame at all arrived for `idleTimeoutMs`, the relay is taken for
  *    dead (a half-open TCP connection never reports itself) and the socket
  *    is dropped: `onError` `idle-timeout`, then `onClose`. A handshake that
- *    does not reach `WELCOME` within `handshakeTimeoutMs` ends the same way.
+ *    does not reach `WELCOME` within `handshakeTimeoutMs` ends the same way
+ *    (`handshake-timeout`).
  * 6. A frame that does not decode (or a text frame, or a message the relay
  *    must not send now) is answered by an `ERROR` frame and a close with
  *    the matching code (`closeCodeFor`), then `onError` and `onClose`.
@@ -49,8 +57,8 @@
  * never reconnects by itself: the client's sync engine calls `connect()`
  * again (with backoff, possibly on another relay). Events of a socket that
  * was given up are ignored. `subscribe`, `unsubscribe` and `sendUpdate`
- * queue while connecting (the queue is dropped if the attempt fails) and
- * throw `FeedmeshError` `closed` while closed.
+ * queue until the `CHALLENGE` (the queue is dropped if the attempt fails)
+ * and throw `FeedmeshError` `closed` while closed.
  *
  * With `resume: true` the transport remembers the relay's `{ epoch, seq }`
  * of its last complete `SYNCED` and the documents current at it (see
@@ -68,7 +76,7 @@
  */
 import type { DocId } from '../docIds.js'
 import { ErrorCodes, FeedmeshError } from '../errors.js'
-import type { Identity, UserId } from '../Identity.js'
+import { Identity, type UserId } from '../Identity.js'
 import { authPayload } from '../protocol/authPayload.js'
 import {
   type CloseCode,
@@ -79,12 +87,12 @@ import {
 import { decodeMessage } from '../protocol/decodeMessage.js'
 import { encodeMessage } from '../protocol/encodeMessage.js'
 import {
+  type ChallengeMessage,
   type ConnectionLimits,
   type Message,
   MessageTypes,
   messageTypeName,
   PROTOCOL_VERSION,
-  type RelayHello,
   type ResumePoint,
   Roles,
   type SubscribeSetMessage,
@@ -116,7 +124,7 @@ import {
 export interface WebSocketTransportOptions {
   /** The relay's WebSocket URL, e.g. `wss://relay.example/` (`ws://127.0.0.1:4000` in tests). */
   url: string
-  /** The user the connection authenticates as; absent: unauthenticated and read-only. */
+  /** The user the connection authenticates as; absent: read-only (it authenticates with a throwaway key). */
   identity?: Identity
   /** The WebSocket class (default `globalThis.WebSocket`; in Node pass `WebSocket` from `ws`). */
   WebSocket?: WebSocketConstructor
@@ -132,16 +140,6 @@ export interface WebSocketTransportOptions {
   handshakeTimeoutMs?: number
 }
 
-/**
- * The limits a read-only connection assumes, as no `WELCOME` announces the
- * relay's: below the relay's defaults (4 MiB frames, 10 000 per batch).
- */
-export const UNKNOWN_LIMITS: Readonly<ConnectionLimits> = {
-  maxFrameBytes: 1024 * 1024,
-  maxDocs: 10_000,
-  maxBatch: 1_000,
-}
-
 /** How the last connection of a {@link WebSocketTransport} ended. */
 export interface WebSocketClose {
   /** The close code: the relay's, the one this side sent, or 1006 when the socket failed. */
@@ -154,10 +152,13 @@ export interface WebSocketClose {
 
 /** What the transport waits for on the current socket. */
 const Phases = {
+  /** The socket to open. */
   Socket: 'socket',
-  Hello: 'hello',
+  /** The relay's `CHALLENGE`. */
   Challenge: 'challenge',
+  /** `WELCOME`, after `HELLO` and `AUTH` went out (requests go out too). */
   Welcome: 'welcome',
+  /** Nothing: authenticated. */
   Open: 'open',
 } as const
 type Phase = (typeof Phases)[keyof typeof Phases]
@@ -185,7 +186,8 @@ interface Attempt {
   socket: WebSocketLike
   handler: TransportHandler
   phase: Phase
-  hello: RelayHello | undefined
+  challenge: ChallengeMessage | undefined
+  /** The `CHALLENGE`'s limits, then the `WELCOME`'s. */
   limits: ConnectionLimits | undefined
   queue: Queued[]
   /** The `SUBSCRIBE` and `SUBSCRIBE_SET` frames sent and not fully answered yet, oldest first. */
@@ -226,7 +228,8 @@ export class WebSocketTransport implements Transport {
   readonly userId: UserId | undefined
   /** True when the transport has no identity of the user: it subscribes but never sends updates. */
   readonly readOnly: boolean
-  readonly #identity: Identity | undefined
+  /** The key `AUTH` signs with: the identity, or a throwaway one for a read-only transport. */
+  readonly #authIdentity: Identity
   readonly #WebSocket: WebSocketConstructor
   readonly #name: string
   readonly #resume: WebSocketResume | undefined
@@ -258,7 +261,7 @@ export class WebSocketTransport implements Transport {
     this.name = options.url
     this.#WebSocket = Ctor
     this.readOnly = options.identity === undefined
-    this.#identity = options.identity
+    this.#authIdentity = options.identity ?? Identity.generate()
     this.userId = options.identity?.userId
     this.#name = options.name ?? 'feedmesh-js'
     this.#resume = options.resume === true ? new WebSocketResume() : undefined
@@ -272,17 +275,17 @@ export class WebSocketTransport implements Transport {
     return this.#state
   }
 
-  /** The relay's name, from its last `HELLO`. */
+  /** The relay's name, from its last `CHALLENGE`. */
   get relayName(): string | undefined {
     return this.#relayName
   }
 
-  /** The relay's public key, from its last `HELLO`. */
+  /** The relay's public key, from its last `CHALLENGE`. */
   get relayId(): UserId | undefined {
     return this.#relayId
   }
 
-  /** The limits the relay announced in the current connection's `WELCOME` ({@link UNKNOWN_LIMITS} when read-only). */
+  /** The limits the relay announced on the current connection (in its `CHALLENGE`, then its `WELCOME`). */
   get limits(): ConnectionLimits | undefined {
     const limits = this.#attempt?.limits
     return limits === undefined ? undefined : { ...limits }
@@ -322,7 +325,7 @@ export class WebSocketTransport implements Transport {
       socket,
       handler,
       phase: Phases.Socket,
-      hello: undefined,
+      challenge: undefined,
       limits: undefined,
       queue: [],
       answers: [],
@@ -411,18 +414,21 @@ export class WebSocketTransport implements Transport {
 
   #request(request: Queued): void {
     const attempt = this.#requireAttempt()
-    if (attempt.phase === Phases.Open) this.#perform(attempt, request)
-    else attempt.queue.push(request)
+    if (attempt.phase === Phases.Open || attempt.phase === Phases.Welcome) {
+      this.#perform(attempt, request)
+    } else {
+      attempt.queue.push(request)
+    }
   }
 
-  /** Sends a request on the open connection. */
+  /** Sends a request once `AUTH` went out (before or after `WELCOME`). */
   #perform(attempt: Attempt, request: Queued): void {
     const limits = attempt.limits
     if (limits === undefined) return
     const maxBatch = Math.max(1, limits.maxBatch)
     switch (request.kind) {
       case 'subscribe': {
-        const epoch = attempt.hello?.epoch ?? ''
+        const epoch = attempt.challenge?.epoch ?? ''
         const plan = this.#resume?.plan(request.subscriptions, epoch)
         if (plan === undefined) {
           this.#sendSubscribe(attempt, request.subscriptions, undefined)
@@ -587,14 +593,8 @@ export class WebSocketTransport implements Transport {
 
   #onSocketOpen(attempt: Attempt): void {
     if (this.#attempt !== attempt) return
-    attempt.phase = Phases.Hello
+    attempt.phase = Phases.Challenge
     attempt.lastReceived = Date.now()
-    this.#send(attempt, {
-      type: MessageTypes.Hello,
-      version: PROTOCOL_VERSION,
-      role: Roles.Client,
-      name: this.#name,
-    })
   }
 
   #onSocketClose(attempt: Attempt, event: SocketCloseEvent): void {
@@ -714,37 +714,18 @@ export class WebSocketTransport implements Transport {
         if (attempt.phase === Phases.Open && this.#setRefused(attempt, msg.code)) return
         handler.onError(relayError(msg))
         return
-      case MessageTypes.Hello:
-        if (attempt.phase !== Phases.Hello || msg.role !== Roles.Relay) break
-        attempt.hello = msg
-        attempt.phase = Phases.Challenge
-        this.#relayName = msg.name
-        this.#relayId = msg.relayId
+      case MessageTypes.Challenge:
+        if (attempt.phase !== Phases.Challenge) break
+        this.#onChallenge(attempt, msg)
         return
-      case MessageTypes.Challenge: {
-        if (attempt.phase !== Phases.Challenge || msg.relayId !== attempt.hello?.relayId) break
-        const identity = this.#identity
-        if (identity === undefined) {
-          this.#opened(attempt, UNKNOWN_LIMITS)
-          return
-        }
-        const payload = authPayload(msg.nonce, msg.relayId, Roles.Client)
-        attempt.phase = Phases.Welcome
-        this.#send(attempt, {
-          type: MessageTypes.Auth,
-          publicKey: identity.userId,
-          signature: identity.sign(payload),
-        })
-        return
-      }
       case MessageTypes.Welcome:
         if (attempt.phase !== Phases.Welcome) break
-        if (msg.userId !== this.userId || msg.role !== Roles.Client) {
+        if (msg.userId !== this.#authIdentity.userId || msg.role !== Roles.Client) {
           this.#fail(
             attempt,
             {
               code: WebSocketErrorCodes.BadWelcome,
-              message: `WELCOME as ${msg.role} ${msg.userId}, expected client ${this.userId}`,
+              message: `WELCOME as ${msg.role} ${msg.userId}, expected client ${this.#authIdentity.userId}`,
             },
             CloseCodes.ProtocolError,
           )
@@ -788,7 +769,37 @@ export class WebSocketTransport implements Transport {
     this.#unexpected(attempt, msg)
   }
 
-  /** `WELCOME`: start the keepalive, send what was queued, report `onOpen`. */
+  /**
+   * The relay's `CHALLENGE` (its version range already accepted by
+   * decoding): `HELLO`, `AUTH` and every queued request, back to back.
+   */
+  #onChallenge(attempt: Attempt, challenge: ChallengeMessage): void {
+    attempt.challenge = challenge
+    attempt.limits = { ...challenge.limits }
+    attempt.phase = Phases.Welcome
+    this.#relayName = challenge.name
+    this.#relayId = challenge.relayId
+    const identity = this.#authIdentity
+    this.#send(attempt, {
+      type: MessageTypes.Hello,
+      version: PROTOCOL_VERSION,
+      role: Roles.Client,
+      name: this.#name,
+    })
+    this.#send(attempt, {
+      type: MessageTypes.Auth,
+      publicKey: identity.userId,
+      signature: identity.sign(authPayload(challenge.nonce, challenge.relayId, Roles.Client)),
+    })
+    const queued = attempt.queue
+    attempt.queue = []
+    for (const request of queued) {
+      if (this.#attempt !== attempt) return
+      this.#perform(attempt, request)
+    }
+  }
+
+  /** `WELCOME`: take its limits, start the keepalive, report `onOpen`. */
   #opened(attempt: Attempt, limits: ConnectionLimits): void {
     clearTimeout(attempt.handshakeTimer)
     attempt.handshakeTimer = undefined
@@ -797,13 +808,6 @@ export class WebSocketTransport implements Transport {
     this.#state = TransportStates.Open
     attempt.lastTick = Date.now()
     attempt.pingTimer = setInterval(() => this.#tick(attempt), this.#pingIntervalMs)
-    const queued = attempt.queue
-    attempt.queue = []
-    for (const request of queued) {
-      if (this.#attempt !== attempt) return
-      this.#perform(attempt, request)
-    }
-    if (this.#attempt !== attempt) return
     attempt.handler.onOpen(
       this.#relayName === undefined || this.#relayName === '' ? this.url : this.#relayName,
     )

@@ -3,12 +3,15 @@
  * round-trip and fuzz tests (and for anyone testing a transport or relay
  * against random traffic). Strings cover the whole Unicode range (BOMs,
  * NULs, astral characters), numbers the whole safe-integer range.
+ * Versions stay within what this code decodes: a `HELLO` of a version it
+ * speaks, a `CHALLENGE` whose range holds `PROTOCOL_VERSION`.
  */
 import fc from 'fast-check'
 import { toBase64url } from '../../src/base64url.js'
 import {
   type Message,
   MessageTypes,
+  MIN_PROTOCOL_VERSION,
   PROTOCOL_VERSION,
   type Role,
   Roles,
@@ -46,17 +49,23 @@ function rec<T>(model: { [K in keyof T]: fc.Arbitrary<T[K]> }): fc.Arbitrary<T> 
 
 const list = <T>(arb: fc.Arbitrary<T>) => fc.array(arb, { maxLength: 6 })
 
+/** The limits of `CHALLENGE` and `WELCOME`. */
+const limitsArb = rec({ maxFrameBytes: uintArb, maxDocs: uintArb, maxBatch: uintArb })
+
+/** A version a decoder of this code accepts in `HELLO`. */
+const versionArb = fc.integer({ min: MIN_PROTOCOL_VERSION, max: PROTOCOL_VERSION })
+
 /** Every message type, with random fields. */
 export const messageArb: fc.Arbitrary<Message> = fc.oneof(
   rec({
     type: fc.constant(MessageTypes.Hello),
-    version: fc.constant(PROTOCOL_VERSION),
+    version: versionArb,
     role: fc.constant(Roles.Client),
     name: textArb,
   }),
   rec({
     type: fc.constant(MessageTypes.Hello),
-    version: fc.constant(PROTOCOL_VERSION),
+    version: versionArb,
     role: fc.constant(Roles.Relay),
     name: textArb,
     relayId: userIdArb,
@@ -65,8 +74,17 @@ export const messageArb: fc.Arbitrary<Message> = fc.oneof(
   }),
   rec({
     type: fc.constant(MessageTypes.Challenge),
+    minVersion: fc.nat({ max: PROTOCOL_VERSION }),
+    maxVersion: fc.oneof(
+      fc.constant(PROTOCOL_VERSION),
+      uintArb.filter((v) => v >= PROTOCOL_VERSION),
+    ),
     nonce: fc.uint8Array({ minLength: 32, maxLength: 32 }),
     relayId: userIdArb,
+    name: textArb,
+    epoch: textArb,
+    seq: uintArb,
+    limits: limitsArb,
   }),
   rec({
     type: fc.constant(MessageTypes.Auth),
@@ -77,7 +95,7 @@ export const messageArb: fc.Arbitrary<Message> = fc.oneof(
     type: fc.constant(MessageTypes.Welcome),
     userId: userIdArb,
     role: roleArb,
-    limits: rec({ maxFrameBytes: uintArb, maxDocs: uintArb, maxBatch: uintArb }),
+    limits: limitsArb,
   }),
   fc.record(
     {
