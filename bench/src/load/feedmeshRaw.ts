@@ -1,7 +1,9 @@
 /**
- * A raw feedmesh connection (core's protocol codec over `ws`): `HELLO`,
- * `AUTH` as a fresh or given Identity, `SUBSCRIBE` to one document with an
- * empty state vector, and ready once the last `SYNCED` arrived. Writes are
+ * A raw feedmesh connection (core's protocol codec over `ws`): the relay's
+ * `CHALLENGE` (it comes with the upgrade, so the socket is listened to
+ * before it opens), then `HELLO`, `AUTH` as a fresh or given Identity and
+ * `SUBSCRIBE` to one document with an empty state vector in one flight, and
+ * ready once the last `SYNCED` arrived. Writes are
  * `UPDATE`s with a ref; the acknowledgement is the relay's `ACK`, sent once
  * the update is committed to its SQLite store (`synchronous = FULL`).
  */
@@ -16,9 +18,10 @@ import {
   PROTOCOL_VERSION,
   Roles,
 } from '@feedmesh/core'
+import WebSocket from 'ws'
 import * as Y from 'yjs'
 import { bounded, type RawConnection } from './rawConnection.js'
-import { AckWaiters, closeSocket, openSocket } from './socketBase.js'
+import { AckWaiters, closeSocket } from './socketBase.js'
 
 const emptyStateVector = Y.encodeStateVector(new Y.Doc())
 
@@ -28,7 +31,9 @@ export async function openFeedmesh(
   docId: string,
   identity: Identity = Identity.generate(),
 ): Promise<RawConnection> {
-  const socket = await openSocket(url)
+  const socket = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: 15_000 })
+  socket.binaryType = 'nodebuffer'
+  socket.on('error', () => {})
   const acks = new AckWaiters<number>()
   let nextRef = 1
   let nonce = 0
@@ -66,27 +71,29 @@ export async function openFeedmesh(
     let relayId: string | undefined
     handshake = (msg) => {
       switch (msg.type) {
-        case MessageTypes.Hello:
-          if (msg.role === Roles.Relay) relayId = msg.relayId
-          break
         case MessageTypes.Challenge: {
-          const payload = authPayload(msg.nonce, relayId ?? msg.relayId, Roles.Client)
-          socket.send(
-            encodeMessage({
+          const payload = authPayload(msg.nonce, msg.relayId, Roles.Client)
+          const flight: Message[] = [
+            {
+              type: MessageTypes.Hello,
+              version: PROTOCOL_VERSION,
+              role: Roles.Client,
+              name: 'feedmesh-bench',
+            },
+            {
               type: MessageTypes.Auth,
               publicKey: identity.userId,
               signature: identity.sign(payload),
-            }),
-          )
+            },
+            {
+              type: MessageTypes.Subscribe,
+              subscriptions: [{ docId: docId as DocId, stateVector: emptyStateVector }],
+            },
+          ]
+          for (const frame of flight) socket.send(encodeMessage(frame))
           break
         }
         case MessageTypes.Welcome:
-          socket.send(
-            encodeMessage({
-              type: MessageTypes.Subscribe,
-              subscriptions: [{ docId: docId as DocId, stateVector: emptyStateVector }],
-            }),
-          )
           break
         case MessageTypes.Synced:
           if (!msg.more) {
@@ -103,14 +110,6 @@ export async function openFeedmesh(
     }
     socket.once('close', () => reject(new Error('feedmesh: closed during the handshake')))
   })
-  socket.send(
-    encodeMessage({
-      type: MessageTypes.Hello,
-      version: PROTOCOL_VERSION,
-      role: Roles.Client,
-      name: 'feedmesh-bench',
-    }),
-  )
   await bounded(ready, 30_000, 'feedmesh handshake')
   return connection
 }

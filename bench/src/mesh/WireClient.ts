@@ -1,6 +1,8 @@
 /**
  * A bare feedmesh protocol connection for the mesh benchmarks, over `ws`
- * and core's codec: HELLO, optionally AUTH, SUBSCRIBE (collecting every
+ * and core's codec: the relay's CHALLENGE (listened for before the socket
+ * opens: it comes with the upgrade), HELLO and AUTH (as a throwaway key
+ * without an identity: a relay serves nothing before AUTH), SUBSCRIBE (collecting every
  * `SYNCED` frame until `more` is false), UPDATE with a ref answered by ACK
  * or ERROR, and live updates handed to a callback as raw bytes (the
  * capacity load generator timestamps them without decoding the Yjs
@@ -11,7 +13,7 @@ import {
   type DocId,
   decodeMessage,
   encodeMessage,
-  type Identity,
+  Identity,
   type Message,
   MessageTypes,
   PROTOCOL_VERSION,
@@ -46,31 +48,28 @@ export class WireClient {
     socket.on('message', (data: Buffer) => this.#onFrame(new Uint8Array(data)))
   }
 
-  /** Connects, says HELLO and (with `identity`) authenticates. */
-  static async open(url: string, identity?: Identity): Promise<WireClient> {
+  /** Connects, says HELLO and authenticates as `identity` (a throwaway one when absent). */
+  static async open(url: string, identity: Identity = Identity.generate()): Promise<WireClient> {
     const socket = new WebSocket(url, { handshakeTimeout: timeoutMs, perMessageDeflate: false })
     socket.binaryType = 'nodebuffer'
+    const client = new WireClient(socket)
     await new Promise<void>((resolve, reject) => {
       socket.once('open', () => resolve())
       socket.once('error', reject)
     })
-    const client = new WireClient(socket)
+    const { nonce, relayId } = await client.#take(MessageTypes.Challenge)
     client.send({
       type: MessageTypes.Hello,
       version: PROTOCOL_VERSION,
       role: Roles.Client,
       name: 'feedmesh-bench',
     })
-    const hello = await client.#take(MessageTypes.Hello)
-    const { nonce } = await client.#take(MessageTypes.Challenge)
-    if (identity !== undefined && hello.role === Roles.Relay) {
-      client.send({
-        type: MessageTypes.Auth,
-        publicKey: identity.userId,
-        signature: identity.sign(authPayload(nonce, hello.relayId, Roles.Client)),
-      })
-      await client.#take(MessageTypes.Welcome)
-    }
+    client.send({
+      type: MessageTypes.Auth,
+      publicKey: identity.userId,
+      signature: identity.sign(authPayload(nonce, relayId, Roles.Client)),
+    })
+    await client.#take(MessageTypes.Welcome)
     return client
   }
 

@@ -2,13 +2,20 @@
  * The relay's side of one feedmesh protocol connection (the exchange is
  * described in core's `protocol/messages.ts`):
  *
- * - `HELLO` first (anything else, or a frame that does not decode, gets an
- *   `ERROR` and a close code from `CloseCodes`); the relay answers with its
- *   own `HELLO` (id, epoch, sequence) and a `CHALLENGE`;
- * - `AUTH` signed over `authPayload(nonce, relayId, 'client')` makes the
- *   connection act for that user (`WELCOME`); a bad signature closes with
- *   `AuthFailed`. Without `AUTH` a connection may still subscribe and read;
- *   its `UPDATE`s get `ERROR unauthenticated`;
+ * - the relay speaks first: its `CHALLENGE` (versions, a nonce fresh per
+ *   connection, id, name, epoch, sequence, limits) goes out as soon as the
+ *   socket is open, so it travels with the upgrade's answer;
+ * - `HELLO` first from the client (anything else, or a frame that does not
+ *   decode, gets an `ERROR` and a close code from `CloseCodes`; a version
+ *   outside the challenge's range is `bad-version`); no answer;
+ * - then `AUTH` signed over `authPayload(nonce, relayId, 'client')` makes
+ *   the connection act for that user (`WELCOME`); a bad signature gets
+ *   `ERROR auth-failed` and closes with `AuthFailed`, and so does any
+ *   other message before `AUTH` succeeded (`ERROR unauthenticated`). So an
+ *   unauthenticated connection is sent nothing but the challenge and that
+ *   error, and the frames a client pipelines behind its `AUTH` (`HELLO`,
+ *   `AUTH` and `SUBSCRIBE` in one flight) are answered only once it
+ *   verified. No `AUTH` within `helloTimeoutMs`: `AuthTimeout`;
  * - `SUBSCRIBE` is answered with one `SYNCED` frame (several only when the
  *   answer exceeds the frame limit), after every write it contains is
  *   durable; live updates of those documents that arrive meanwhile wait
@@ -26,21 +33,25 @@
  *   durable (acks of one document in one tick share a frame) or `ERROR`
  *   (`refused` with the guard rule, `rate-limited`, ...). The connection
  *   stays usable after any refusal;
- * - `UNSUBSCRIBE`, `AWARENESS` (relayed to the document's other
- *   subscribers, never stored), `PING`/`PONG`;
+ * - `UNSUBSCRIBE`, `PING`/`PONG`, and `AWARENESS` (presence: relayed to
+ *   the document's other subscribers and, through the mesh, to those of
+ *   the peer relays, never stored). A state whose `user` is not the
+ *   connection's user is dropped and answered with `ERROR
+ *   awareness-refused` (`awarenessCheck.ts`);
  * - a connection silent for the idle timeout (no frame at all, no
  *   WebSocket ping or pong) gets `ERROR idle-timeout` and is closed with
  *   `CloseCodes.IdleTimeout`; a client that sends keepalive `PING`s stays.
  *
  * A first `HELLO` with role `relay` is a peer relay dialing in: the
  * session hands the socket over to the mesh (`RelayContext.acceptPeer`)
- * and steps aside.
+ * with the nonce of the challenge it sent, forwards the frames it had
+ * already read (the peer's `CHALLENGE` and `AUTH` follow its `HELLO` in one
+ * flight) and steps aside.
  *
  * Frames are handled one after another, in order; when more than a few
  * hundred wait, the socket is paused (back pressure). Every handler is
  * wrapped: a failure becomes an `ERROR` frame (or a close), never a crash.
  */
-import { randomBytes } from 'node:crypto'
 import {
   authPayload,
   CloseCodes,
@@ -53,7 +64,6 @@ import {
   type Message,
   MessageTypes,
   messageTypeName,
-  PROTOCOL_VERSION,
   ProtocolError,
   ProtocolErrorCodes,
   publicKeyFromUserId,
@@ -70,9 +80,13 @@ import {
 } from '@feedmesh/core'
 import type { Logger } from 'pino'
 import type { WebSocket } from 'ws'
+import { checkAwareness } from './awarenessCheck.js'
+import { encodeAwarenessEntries } from './awarenessEntries.js'
 import { FrameInbox } from './FrameInbox.js'
+import type { OutgoingUpdate, UpdateFrameEncoder } from './OutgoingUpdate.js'
 import type { RelayContext } from './RelayContext.js'
 import { Endpoints } from './RelayMetrics.js'
+import { challengeNonce, relayChallenge } from './relayChallenge.js'
 import { RelayErrorCodes } from './relayErrors.js'
 import type { Subscriber } from './Subscriber.js'
 import { type SyncSince, syncEntries } from './syncEntries.js'
@@ -83,9 +97,9 @@ import { toBytes } from './wsBytes.js'
 
 /** The states of a session, as a const object; {@link SessionState} is the union. */
 export const SessionStates = {
-  /** Waiting for `HELLO`. */
+  /** `CHALLENGE` sent (or about to be), waiting for `HELLO`. */
   New: 'new',
-  /** `HELLO` exchanged, `CHALLENGE` sent: may read, may authenticate. */
+  /** `HELLO` received: waiting for `AUTH`; anything else closes the connection. */
   Greeted: 'greeted',
   /** Authenticated as a user: may write. */
   Authenticated: 'authenticated',
@@ -102,6 +116,13 @@ const MAX_IN_FLIGHT = 1024
 
 /** The state vector of a set's document that the client did not send one for. */
 const noStateVector = new Uint8Array(0)
+
+/** How every frame is sent: binary, never compressed (spares `ws` its per-call option checks). */
+const binaryFrame = { binary: true, compress: false } as const
+
+/** The `UPDATE` frame of a live change (ref 0: not an answer to a write); one per change, shared by every session. */
+const encodeUpdateFrame: UpdateFrameEncoder = (docId, update) =>
+  encodeMessage({ type: MessageTypes.Update, docId, update, ref: 0 })
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((byte, i) => byte === b[i])
@@ -124,7 +145,8 @@ export class ClientSession implements Subscriber {
   userId: UserId | undefined
   readonly #ctx: RelayContext
   readonly #socket: WebSocket
-  #log: Logger
+  /** The connection's logger, made on first use (most connections never log). */
+  #logger: Logger | undefined
   readonly #bucket: TokenBucket
   readonly #subscribed = new Set<DocId>()
   /** Documents whose `SYNCED` answer is being prepared, with how many answers each is in. */
@@ -133,11 +155,14 @@ export class ClientSession implements Subscriber {
   #held: Uint8Array[] = []
   readonly #acks = new Map<DocId, number[]>()
   #ackTimer: NodeJS.Immediate | undefined
-  #nonce: Uint8Array | undefined
+  /** The nonce of this connection's `CHALLENGE`. */
+  readonly #nonce = challengeNonce()
+  /** After a handoff to the mesh: where frames read before it go. */
+  #handedTo: ((bytes: Uint8Array) => void) | undefined
   readonly #inbox: FrameInbox
   #inFlight = 0
   #roomForWrites: (() => void) | undefined
-  readonly #helloTimer: NodeJS.Timeout
+  readonly #authTimer: NodeJS.Timeout
   readonly #idleTimer: NodeJS.Timeout | undefined
   readonly #remote: string
   readonly #listeners: {
@@ -156,7 +181,9 @@ export class ClientSession implements Subscriber {
     this.#socket = socket
     this.#inbox = new FrameInbox(
       socket,
-      () => this.state !== SessionStates.Closed && !this.#ctx.draining(),
+      () =>
+        this.#handedTo !== undefined ||
+        (this.state !== SessionStates.Closed && !this.#ctx.draining()),
       (error) => {
         this.#log.error({ err: error }, 'frame handler failed')
         this.#report({
@@ -165,12 +192,13 @@ export class ClientSession implements Subscriber {
         })
       },
     )
-    this.#log = ctx.logger.child({ endpoint: Endpoints.Feedmesh, remote })
     this.#bucket = new TokenBucket(ctx.limits.connectionRate, ctx.limits.connectionBurst)
-    this.#helloTimer = setTimeout(() => {
-      if (this.state === SessionStates.New) this.#close(CloseCodes.AuthTimeout, 'no HELLO in time')
+    this.#authTimer = setTimeout(() => {
+      if (this.state === SessionStates.New || this.state === SessionStates.Greeted) {
+        this.#close(CloseCodes.AuthTimeout, 'no AUTH in time')
+      }
     }, ctx.helloTimeoutMs)
-    this.#helloTimer.unref()
+    this.#authTimer.unref()
     this.#remote = remote
     if (ctx.idleTimeoutMs > 0) {
       this.#idleTimer = setTimeout(() => this.#onIdle(), ctx.idleTimeoutMs)
@@ -186,6 +214,17 @@ export class ClientSession implements Subscriber {
     socket.on('ping', this.#listeners.alive)
     socket.on('pong', this.#listeners.alive)
     socket.on('error', (error) => this.#log.debug({ err: error }, 'socket error'))
+    // first in the inbox: sent before any frame of the client is handled
+    this.#inbox.push(() => this.#sendChallenge())
+  }
+
+  get #log(): Logger {
+    this.#logger ??= this.#ctx.logger.child(
+      this.userId === undefined
+        ? { endpoint: Endpoints.Feedmesh, remote: this.#remote }
+        : { endpoint: Endpoints.Feedmesh, remote: this.#remote, user: this.userId },
+    )
+    return this.#logger
   }
 
   /** Sends the acks still waiting for their tick; called before the relay closes sockets. */
@@ -199,10 +238,10 @@ export class ClientSession implements Subscriber {
   }
 
   /** {@inheritDoc Subscriber.deliverUpdate} */
-  deliverUpdate(docId: DocId, update: Uint8Array): void {
-    const frame = encodeMessage({ type: MessageTypes.Update, docId, update, ref: 0 })
-    this.#ctx.metrics.updatesOut.inc({ endpoint: Endpoints.Feedmesh })
-    if (this.#syncing.has(docId)) this.#held.push(frame)
+  deliverUpdate(update: OutgoingUpdate): void {
+    const frame = update.frame(encodeUpdateFrame)
+    this.#ctx.metrics.countUpdateOut(Endpoints.Feedmesh)
+    if (this.#syncing.has(update.docId)) this.#held.push(frame)
     else this.#send(frame)
   }
 
@@ -231,6 +270,10 @@ export class ClientSession implements Subscriber {
   }
 
   async #handle(bytes: Uint8Array): Promise<void> {
+    if (this.#handedTo !== undefined) {
+      this.#handedTo(bytes)
+      return
+    }
     let msg: Message
     try {
       msg = decodeMessage(bytes, {
@@ -242,6 +285,14 @@ export class ClientSession implements Subscriber {
       return
     }
     if (this.state === SessionStates.New) {
+      if (msg.type === MessageTypes.Error) {
+        // the other side refuses the CHALLENGE (another protocol version, an untrusted relay key) and closes
+        this.#log.warn(
+          { code: msg.code, message: msg.message },
+          'the other side refused the CHALLENGE',
+        )
+        return
+      }
       if (msg.type !== MessageTypes.Hello) {
         this.#reportAndClose(
           {
@@ -252,7 +303,24 @@ export class ClientSession implements Subscriber {
         )
         return
       }
-      await this.#onHello(msg)
+      this.#onHello(msg)
+      return
+    }
+    if (this.state === SessionStates.Greeted) {
+      if (msg.type === MessageTypes.Auth) {
+        await this.#onAuth(msg.publicKey, msg.signature)
+      } else if (msg.type === MessageTypes.Error) {
+        this.#log.debug({ code: msg.code, message: msg.message }, 'client error before AUTH')
+      } else {
+        this.#ctx.metrics.refused.inc({ rule: RelayErrorCodes.Unauthenticated })
+        this.#reportAndClose(
+          {
+            code: RelayErrorCodes.Unauthenticated,
+            message: `${messageTypeName(msg.type)} before AUTH succeeded: authenticate first`,
+          },
+          CloseCodes.AuthFailed,
+        )
+      }
       return
     }
     switch (msg.type) {
@@ -298,40 +366,29 @@ export class ClientSession implements Subscriber {
     this.#ctx.metrics.badFrames.inc({ code })
     this.#log.debug({ code, message }, 'bad frame')
     // an unknown message type may come from a newer client: report it, keep the connection
-    if (code === ProtocolErrorCodes.UnknownType && this.state !== SessionStates.New) {
+    if (code === ProtocolErrorCodes.UnknownType && this.state === SessionStates.Authenticated) {
       this.#report({ code, message })
       return
     }
     this.#reportAndClose({ code, message }, closeCodeFor(code))
   }
 
-  async #onHello(hello: HelloMessage): Promise<void> {
-    clearTimeout(this.#helloTimer)
+  async #sendChallenge(): Promise<void> {
+    this.#send(encodeMessage(await relayChallenge(this.#ctx, this.#nonce)))
+  }
+
+  /** A client's `HELLO` (its version is in range, or it would not decode) awaits `AUTH`; a relay's goes to the mesh. */
+  #onHello(hello: HelloMessage): void {
     if (hello.role === Roles.Relay) {
       this.#handOff()
-      this.#ctx.acceptPeer(this.#socket, hello, this.#remote)
+      this.#handedTo = this.#ctx.acceptPeer(this.#socket, hello, this.#remote, this.#nonce)
       return
     }
-    const relayId = this.#ctx.identity.userId
-    const seq = await this.#ctx.store.head()
-    this.#nonce = new Uint8Array(randomBytes(32))
     this.state = SessionStates.Greeted
-    this.#send(
-      encodeMessage({
-        type: MessageTypes.Hello,
-        version: PROTOCOL_VERSION,
-        role: Roles.Relay,
-        name: this.#ctx.name,
-        relayId,
-        epoch: this.#ctx.store.epoch,
-        seq,
-      }),
-    )
-    this.#send(encodeMessage({ type: MessageTypes.Challenge, nonce: this.#nonce, relayId }))
   }
 
   async #onAuth(publicKey: UserId, signature: Uint8Array): Promise<void> {
-    if (this.state !== SessionStates.Greeted || this.#nonce === undefined) {
+    if (this.state !== SessionStates.Greeted) {
       this.#report({
         code: RelayErrorCodes.UnexpectedMessage,
         message: 'AUTH was already accepted',
@@ -347,10 +404,10 @@ export class ClientSession implements Subscriber {
       )
       return
     }
-    this.#nonce = undefined
+    clearTimeout(this.#authTimer)
     this.userId = publicKey
     this.state = SessionStates.Authenticated
-    this.#log = this.#log.child({ user: publicKey })
+    this.#logger = undefined // the next line logged names the user
     const { maxFrameBytes, maxDocsPerConnection, maxBatch } = this.#ctx.limits
     this.#send(
       encodeMessage({
@@ -586,8 +643,19 @@ export class ClientSession implements Subscriber {
       })
       return
     }
+    const userId = this.userId
+    const verdict = checkAwareness(payload, userId)
+    if (verdict.refusal !== undefined) {
+      this.#ctx.metrics.refused.inc({ rule: RelayErrorCodes.AwarenessRefused })
+      this.#report({ code: RelayErrorCodes.AwarenessRefused, message: verdict.refusal, docId })
+    }
+    if (verdict.payload === undefined || userId === undefined) return
+    const passed = this.#ctx.shareAwareness(docId, verdict.accepted, userId)
+    if (passed.length === 0) return
+    const checked =
+      passed.length === verdict.accepted.length ? verdict.payload : encodeAwarenessEntries(passed)
     for (const subscriber of this.#ctx.registry.subscribersOf(docId)) {
-      if (subscriber !== this) subscriber.deliverAwareness(docId, payload)
+      if (subscriber !== this) subscriber.deliverAwareness(docId, checked)
     }
   }
 
@@ -645,13 +713,14 @@ export class ClientSession implements Subscriber {
   #send(frame: Uint8Array): void {
     const socket = this.#socket
     if (this.state === SessionStates.Closed || socket.readyState !== socket.OPEN) return
-    if (socket.bufferedAmount > this.#ctx.limits.maxBufferedBytes) {
-      this.#log.warn({ buffered: socket.bufferedAmount }, 'slow reader: closing')
+    const buffered = socket.bufferedAmount
+    if (buffered > this.#ctx.limits.maxBufferedBytes) {
+      this.#log.warn({ buffered }, 'slow reader: closing')
       this.#close(CloseCodes.TryAgainLater, 'too much data waiting: read faster')
       return
     }
-    this.#ctx.metrics.bytesOut.inc(frame.length)
-    socket.send(frame)
+    this.#ctx.metrics.countBytesOut(frame.length)
+    socket.send(frame, binaryFrame)
   }
 
   #close(code: number, reason: string): void {
@@ -693,7 +762,7 @@ export class ClientSession implements Subscriber {
   #detach(): void {
     if (this.state === SessionStates.Closed) return
     this.state = SessionStates.Closed
-    clearTimeout(this.#helloTimer)
+    clearTimeout(this.#authTimer)
     clearTimeout(this.#idleTimer)
     if (this.#ackTimer !== undefined) clearImmediate(this.#ackTimer)
     this.#acks.clear()

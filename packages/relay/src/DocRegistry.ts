@@ -9,6 +9,12 @@
  * point) to a document that did not change does not load it. The
  * registry also keeps the relay's remembered subscription sets
  * ({@link SubscriptionSets}), which every client connection shares.
+ *
+ * A document loads cold (its encoded state, see `LoadedDoc.ts`): reads
+ * never build a Y.Doc. The first write builds its replica (hot), and the
+ * same sweep turns a document that stayed write-idle for `idleUnloadMs`
+ * (but is still subscribed) cold again, so memory follows the documents
+ * being written, not only those being read.
  */
 import type { DocId } from '@feedmesh/core'
 import { LoadedDoc } from './LoadedDoc.js'
@@ -22,8 +28,10 @@ export interface DocRegistryOptions {
   store: RelayStore
   /** How long an unused document stays loaded, in ms. */
   idleUnloadMs: number
-  /** Called whenever the number of loaded documents changes. */
-  onCountChange?: (loaded: number) => void
+  /** Called whenever the number of loaded documents, or of those hot (with a Y.Doc), changes. */
+  onCountChange?: (loaded: number, hot: number) => void
+  /** Called whenever a document builds its Y.Doc replica (becomes hot). */
+  onMaterialize?: () => void
   /** Bounds of the remembered subscription sets (defaults of {@link SubscriptionSets}). */
   sets?: SubscriptionSetsOptions
 }
@@ -34,7 +42,18 @@ export class DocRegistry {
   readonly sets: SubscriptionSets
   readonly #store: RelayStore
   readonly #idleUnloadMs: number
-  readonly #onCountChange: (loaded: number) => void
+  readonly #onCountChange: (loaded: number, hot: number) => void
+  readonly #onMaterialize: () => void
+  readonly #onForm = (hot: boolean) => {
+    this.#hot += hot ? 1 : -1
+    if (hot) {
+      this.#materialized++
+      this.#onMaterialize()
+    }
+    this.#onCountChange(this.#loaded.size, this.#hot)
+  }
+  #hot = 0
+  #materialized = 0
   readonly #loaded = new Map<DocId, LoadedDoc>()
   readonly #loading = new Map<DocId, Promise<LoadedDoc>>()
   readonly #subscribers = new Map<DocId, Set<Subscriber>>()
@@ -45,6 +64,7 @@ export class DocRegistry {
     this.#store = options.store
     this.#idleUnloadMs = options.idleUnloadMs
     this.#onCountChange = options.onCountChange ?? (() => {})
+    this.#onMaterialize = options.onMaterialize ?? (() => {})
     this.sets = new SubscriptionSets(options.sets)
     const every = Math.max(50, Math.min(10_000, Math.floor(this.#idleUnloadMs / 2)))
     this.#timer = setInterval(() => this.sweep(), every)
@@ -54,6 +74,16 @@ export class DocRegistry {
   /** Number of documents loaded in memory. */
   get loadedCount(): number {
     return this.#loaded.size
+  }
+
+  /** Number of loaded documents that are hot (hold a Y.Doc replica). */
+  get hotCount(): number {
+    return this.#hot
+  }
+
+  /** How many times a document's Y.Doc replica was built (a cold document became hot) since the start. */
+  get materializedCount(): number {
+    return this.#materialized
   }
 
   /** The loaded document, if it is loaded (no load, no pin). */
@@ -93,11 +123,7 @@ export class DocRegistry {
   /** Rebuilds a loaded document's replica from the store (after a failed commit left it ahead). */
   async reload(doc: LoadedDoc): Promise<void> {
     const log = await this.#store.load(doc.docId)
-    const previous = doc.doc
-    doc.doc = LoadedDoc.build(log.updates)
-    doc.seq = log.seq
-    doc.blockList = undefined
-    previous.destroy()
+    doc.reset(log.updates, log.seq)
   }
 
   #load(docId: DocId): Promise<LoadedDoc> {
@@ -106,9 +132,9 @@ export class DocRegistry {
       loading = this.#store
         .load(docId)
         .then((log) => {
-          const doc = new LoadedDoc(docId, log.updates, log.seq)
+          const doc = new LoadedDoc(docId, log.updates, log.seq, this.#onForm)
           this.#loaded.set(docId, doc)
-          this.#onCountChange(this.#loaded.size)
+          this.#onCountChange(this.#loaded.size, this.#hot)
           return doc
         })
         .finally(() => this.#loading.delete(docId))
@@ -140,17 +166,24 @@ export class DocRegistry {
     return this.#subscribers.get(docId) ?? emptySet
   }
 
-  /** Unloads every document idle for longer than the idle time and without subscribers. */
+  /**
+   * Unloads every document idle for longer than the idle time and without
+   * subscribers, and turns cold every other idle document not written for
+   * that long.
+   */
   sweep(now = performance.now()): void {
     let changed = false
     for (const [docId, doc] of this.#loaded) {
-      if (!doc.idle || this.#subscribers.has(docId)) continue
-      if (now - doc.lastUsed < this.#idleUnloadMs) continue
+      if (!doc.idle) continue
+      if (this.#subscribers.has(docId) || now - doc.lastUsed < this.#idleUnloadMs) {
+        if (doc.hot && now - doc.lastWrite >= this.#idleUnloadMs) doc.cool()
+        continue
+      }
       this.#loaded.delete(docId)
       doc.destroy()
       changed = true
     }
-    if (changed) this.#onCountChange(this.#loaded.size)
+    if (changed) this.#onCountChange(this.#loaded.size, this.#hot)
   }
 
   /** Resolves once every write applied so far in any loaded document has settled. */
@@ -168,7 +201,7 @@ export class DocRegistry {
     for (const doc of this.#loaded.values()) doc.destroy()
     this.#loaded.clear()
     this.#subscribers.clear()
-    this.#onCountChange(0)
+    this.#onCountChange(0, 0)
   }
 }
 

@@ -4,9 +4,10 @@
  * the logger and the door to the mesh (peer relays dialing in). Built once
  * by `startRelay`, passed to each session.
  */
-import type { Identity, RelayHello, VerifyFn } from '@feedmesh/core'
+import type { DocId, Identity, RelayHello, UserId, VerifyFn } from '@feedmesh/core'
 import type { Logger } from 'pino'
 import type { WebSocket } from 'ws'
+import type { AwarenessEntry } from './awarenessEntries.js'
 import type { DocRegistry } from './DocRegistry.js'
 import type { RelayMetrics } from './RelayMetrics.js'
 import type { RelayLimits } from './relayOptions.js'
@@ -36,7 +37,7 @@ export interface RelayContext {
   readonly logger: Logger
   /** Native Ed25519 verification (for `AUTH`). */
   readonly verify: VerifyFn
-  /** How long a connection may stay without `HELLO`, in ms. */
+  /** How long a connection may stay unauthenticated (no `HELLO` and `AUTH`), in ms. */
   readonly helloTimeoutMs: number
   /** True once the relay drains: new frames are ignored. */
   readonly draining: () => boolean
@@ -44,7 +45,24 @@ export interface RelayContext {
   readonly idleTimeoutMs: number
   /**
    * Takes over a connection whose first frame was a relay's `HELLO` (a peer
-   * link dialing in): the mesh authenticates it or refuses it.
+   * link dialing in), on which the relay sent a `CHALLENGE` with `nonce`:
+   * the mesh authenticates it or refuses it. Returns where the frames that
+   * were read after the `HELLO` (and not handled yet) go, in order.
    */
-  readonly acceptPeer: (socket: WebSocket, hello: RelayHello, remote: string) => void
+  readonly acceptPeer: (
+    socket: WebSocket,
+    hello: RelayHello,
+    remote: string,
+    nonce: Uint8Array,
+  ) => (bytes: Uint8Array) => void
+  /**
+   * Hands checked presence of a local client of `userId`
+   * (`awarenessCheck.ts`) to the mesh, which forwards it to the peer relays
+   * and returns the entries to deliver locally (`mesh/Mesh.ts`).
+   */
+  readonly shareAwareness: (
+    docId: DocId,
+    entries: readonly AwarenessEntry[],
+    userId: UserId,
+  ) => readonly AwarenessEntry[]
 }

@@ -1,6 +1,12 @@
 /**
  * The relay's Prometheus metrics, in a registry of its own (so several
  * relays in one process never share counters), served at `GET /metrics`.
+ *
+ * What is sent to subscribers is counted on the hot path of every
+ * delivery (a fan-out to a thousand subscribers counts a thousand times):
+ * {@link RelayMetrics.countUpdateOut} and {@link RelayMetrics.countBytesOut}
+ * only add to plain numbers, which the counters take in when `/metrics` is
+ * read (prom-client's `collect`).
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
 
@@ -17,6 +23,12 @@ export const Endpoints = {
 /** One of {@link Endpoints}. */
 export type Endpoint = (typeof Endpoints)[keyof typeof Endpoints]
 
+/** Sends counted but not yet added to the Prometheus counters. */
+interface PendingOut {
+  updates: Record<Endpoint, number>
+  bytes: number
+}
+
 /** The metrics of one relay. */
 export class RelayMetrics {
   /** The registry `/metrics` serializes. */
@@ -25,6 +37,10 @@ export class RelayMetrics {
   readonly connections: Gauge<'endpoint'>
   /** Documents loaded in memory. */
   readonly documentsLoaded: Gauge
+  /** Loaded documents that are hot: they hold a Y.Doc replica (a write needed it); the others are encoded state only. */
+  readonly documentsHot: Gauge
+  /** Times a loaded document's Y.Doc replica was built (it became hot for a write). */
+  readonly documentsMaterialized: Counter
   /** Updates received from connections, by endpoint and result (`stored`, `known`, `refused`, `rate-limited`, `failed`). */
   readonly updatesIn: Counter<'endpoint' | 'result'>
   /** Updates sent to subscribers (live forwards), by endpoint. */
@@ -39,6 +55,10 @@ export class RelayMetrics {
   readonly ackLatency: Histogram
   /** Frames that did not decode, by protocol error code. */
   readonly badFrames: Counter<'code'>
+  readonly #pendingOut: PendingOut = {
+    updates: { [Endpoints.Feedmesh]: 0, [Endpoints.YWebsocket]: 0, [Endpoints.Mesh]: 0 },
+    bytes: 0,
+  }
 
   /** @param prefix metric name prefix */
   constructor(prefix = 'feedmesh_relay_') {
@@ -55,17 +75,36 @@ export class RelayMetrics {
       help: 'Documents loaded in memory',
       registers,
     })
+    this.documentsHot = new Gauge({
+      name: `${prefix}documents_hot`,
+      help: 'Loaded documents holding a Y.Doc replica (written recently); the others are encoded state only',
+      registers,
+    })
+    this.documentsMaterialized = new Counter({
+      name: `${prefix}documents_materialized_total`,
+      help: 'Times a loaded document built its Y.Doc replica for a write',
+      registers,
+    })
     this.updatesIn = new Counter({
       name: `${prefix}updates_in_total`,
       help: 'Updates received from connections, by result',
       labelNames: ['endpoint', 'result'],
       registers,
     })
+    const pending = this.#pendingOut
     this.updatesOut = new Counter({
       name: `${prefix}updates_out_total`,
       help: 'Live updates sent to subscribers',
       labelNames: ['endpoint'],
       registers,
+      collect() {
+        for (const endpoint of Object.values(Endpoints)) {
+          const n = pending.updates[endpoint]
+          if (n === 0) continue
+          pending.updates[endpoint] = 0
+          this.inc({ endpoint }, n)
+        }
+      },
     })
     this.refused = new Counter({
       name: `${prefix}updates_refused_total`,
@@ -82,6 +121,11 @@ export class RelayMetrics {
       name: `${prefix}bytes_out_total`,
       help: 'Bytes sent in WebSocket messages',
       registers,
+      collect() {
+        if (pending.bytes === 0) return
+        this.inc(pending.bytes)
+        pending.bytes = 0
+      },
     })
     this.ackLatency = new Histogram({
       name: `${prefix}ack_latency_seconds`,
@@ -95,5 +139,15 @@ export class RelayMetrics {
       labelNames: ['code'],
       registers,
     })
+  }
+
+  /** Counts one live update sent to a subscriber of `endpoint` (`updatesOut`, added when read). */
+  countUpdateOut(endpoint: Endpoint): void {
+    this.#pendingOut.updates[endpoint]++
+  }
+
+  /** Counts `n` bytes sent in a WebSocket message (`bytesOut`, added when read). */
+  countBytesOut(n: number): void {
+    this.#pendingOut.bytes += n
   }
 }

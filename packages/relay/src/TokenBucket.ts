@@ -4,6 +4,9 @@
  * update rates of the relay.
  */
 
+/** The default clock, shared by every bucket (one closure, not one per bucket). */
+const monotonicNow = (): number => performance.now()
+
 /** A token bucket refilled continuously at `rate` per second, holding at most `burst`. */
 export class TokenBucket {
   readonly #rate: number
@@ -19,7 +22,7 @@ export class TokenBucket {
   constructor(
     rate: number,
     burst: number,
-    private readonly now: () => number = performance.now.bind(performance),
+    private readonly now: () => number = monotonicNow,
   ) {
     this.#rate = rate
     this.#burst = Math.max(1, burst)

@@ -5,7 +5,8 @@
  *    the document's serial queue, while its record signatures are
  *    verified ahead in parallel (`prewarmSignatures.ts`);
  * 2. the guard (core's `checkUpdate`) checks it against the current
- *    replica, with the connection's user as uploader and, for threads and
+ *    replica (built from the document's encoded state when the document
+ *    is cold, see `LoadedDoc.ts`), with the connection's user as uploader and, for threads and
  *    rooms, the owner's block list read from the relay's `u/<owner>`;
  *    records above the size limit are refused too. A refused update is not
  *    applied, stored or forwarded;
@@ -45,6 +46,7 @@ import * as Y from 'yjs'
 import { blockListOf } from './blockList.js'
 import type { DocRegistry } from './DocRegistry.js'
 import type { LoadedDoc } from './LoadedDoc.js'
+import { OutgoingUpdate } from './OutgoingUpdate.js'
 import { prewarmSignatures } from './prewarmSignatures.js'
 import { RelayErrorCodes } from './relayErrors.js'
 import type { RelayStore } from './store/RelayStore.js'
@@ -188,7 +190,7 @@ export class UpdatePipeline {
     const parsed = parseDocId(docId)
     if (parsed.kind !== 't' && parsed.kind !== 'r') return undefined
     return this.#registry.using(userDocId(parsed.owner), (userDoc) => {
-      userDoc.blockList ??= blockListOf(userDoc.doc, parsed.owner)
+      userDoc.blockList ??= userDoc.inspect((replica) => blockListOf(replica, parsed.owner))
       return userDoc.blockList
     })
   }
@@ -202,9 +204,10 @@ export class UpdatePipeline {
       ...(blocked === undefined ? {} : { blocked }),
       ...(trustedPeer ? { trustedPeer } : {}),
     }
+    const replica = doc.replica()
     const result = await checkUpdate(
       docId,
-      doc.doc,
+      replica,
       update,
       uploader === undefined ? options : { ...options, uploader },
     )
@@ -237,7 +240,7 @@ export class UpdatePipeline {
       })
       return
     }
-    const diff = applyCapturing(doc.doc, update)
+    const diff = applyCapturing(replica, update)
     // an update waiting for a missing part changes nothing yet but was accepted: store it as it came
     const appended = this.#store.append(docId, diff ?? update)
     appended.catch(() => {}) // settled in order below
@@ -282,11 +285,15 @@ export class UpdatePipeline {
     }
   }
 
+  /** Hands one change to every other subscriber: one {@link OutgoingUpdate}, so each endpoint's frame is encoded once. */
   #forward(docId: DocId, diff: Uint8Array, source: object | null): void {
-    for (const subscriber of this.#registry.subscribersOf(docId)) {
+    const subscribers = this.#registry.subscribersOf(docId)
+    if (subscribers.size === 0) return
+    const outgoing = new OutgoingUpdate(docId, diff)
+    for (const subscriber of subscribers) {
       if (subscriber === source) continue
       try {
-        subscriber.deliverUpdate(docId, diff)
+        subscriber.deliverUpdate(outgoing)
       } catch (error) {
         this.#logger.warn({ err: error, docId }, 'cannot forward an update')
       }

@@ -16,6 +16,8 @@
  *   applied, stored or forwarded. Writes that change nothing (a reader's
  *   empty step 2) are ignored;
  * - `1` awareness: relayed to the document's other subscribers, never stored;
+ *   states claiming a feedmesh user id as `user` are dropped (the
+ *   connection is not authenticated: `awarenessCheck.ts`);
  * - `2` auth and `3` query-awareness: ignored (the relay keeps no presence);
  * - anything else, or bytes that do not decode: close {@link YCloseCodes.BadMessage}.
  *
@@ -34,8 +36,9 @@ import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import type { Logger } from 'pino'
 import type { WebSocket } from 'ws'
-import * as Y from 'yjs'
+import { unclaimedAwareness } from './awarenessCheck.js'
 import { FrameInbox } from './FrameInbox.js'
+import type { OutgoingUpdate, UpdateFrameEncoder } from './OutgoingUpdate.js'
 import type { RelayContext } from './RelayContext.js'
 import { Endpoints } from './RelayMetrics.js'
 import type { Subscriber } from './Subscriber.js'
@@ -141,14 +144,9 @@ export class YSession implements Subscriber {
   }
 
   /** {@inheritDoc Subscriber.deliverUpdate} */
-  deliverUpdate(_docId: DocId, update: Uint8Array): void {
-    this.#ctx.metrics.updatesOut.inc({ endpoint: Endpoints.YWebsocket })
-    this.#send(
-      frame(YMessageTypes.Sync, (e) => {
-        encoding.writeVarUint(e, YSyncTypes.Update)
-        encoding.writeVarUint8Array(e, update)
-      }),
-    )
+  deliverUpdate(update: OutgoingUpdate): void {
+    this.#ctx.metrics.countUpdateOut(Endpoints.YWebsocket)
+    this.#send(update.frame(encodeYUpdate))
   }
 
   /** {@inheritDoc Subscriber.deliverAwareness} */
@@ -169,9 +167,7 @@ export class YSession implements Subscriber {
   }
 
   async #sendStep1(): Promise<void> {
-    const stateVector = await this.#ctx.registry.using(this.#docId, (doc) =>
-      Y.encodeStateVector(doc.doc),
-    )
+    const stateVector = await this.#ctx.registry.using(this.#docId, (doc) => doc.stateVector())
     this.#send(
       frame(YMessageTypes.Sync, (e) => {
         encoding.writeVarUint(e, YSyncTypes.Step1)
@@ -200,11 +196,14 @@ export class YSession implements Subscriber {
         else if (sub === YSyncTypes.Step2 || sub === YSyncTypes.Update) await this.#onWrite(payload)
         else this.#badFrame(`unknown sync message ${sub}`)
         return
-      case YMessageTypes.Awareness:
+      case YMessageTypes.Awareness: {
+        const unclaimed = unclaimedAwareness(payload)
+        if (unclaimed === undefined) return
         for (const subscriber of this.#ctx.registry.subscribersOf(this.#docId)) {
-          if (subscriber !== this) subscriber.deliverAwareness(this.#docId, payload)
+          if (subscriber !== this) subscriber.deliverAwareness(this.#docId, unclaimed)
         }
         return
+      }
       case YMessageTypes.Auth:
       case YMessageTypes.QueryAwareness:
         return
@@ -225,7 +224,7 @@ export class YSession implements Subscriber {
     let update: Uint8Array
     try {
       try {
-        update = Y.encodeStateAsUpdate(doc.doc, stateVector)
+        update = doc.diff(stateVector)
       } catch {
         this.#badFrame('a state vector that does not decode')
         return
@@ -279,8 +278,8 @@ export class YSession implements Subscriber {
       this.close(CloseCodes.TryAgainLater, 'too much data waiting: read faster')
       return
     }
-    this.#ctx.metrics.bytesOut.inc(bytes.length)
-    socket.send(bytes)
+    this.#ctx.metrics.countBytesOut(bytes.length)
+    socket.send(bytes, binaryFrame)
   }
 
   #detach(): void {
@@ -291,6 +290,16 @@ export class YSession implements Subscriber {
     this.#ctx.registry.unsubscribe(this.#docId, this)
   }
 }
+
+/** How every message is sent: binary, never compressed (spares `ws` its per-call option checks). */
+const binaryFrame = { binary: true, compress: false } as const
+
+/** The sync update message of a live change; one per change, shared by every y-websocket session. */
+const encodeYUpdate: UpdateFrameEncoder = (_docId, update) =>
+  frame(YMessageTypes.Sync, (e) => {
+    encoding.writeVarUint(e, YSyncTypes.Update)
+    encoding.writeVarUint8Array(e, update)
+  })
 
 function frame(type: number, write: (e: encoding.Encoder) => void): Uint8Array {
   const e = encoding.createEncoder()

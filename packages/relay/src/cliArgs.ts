@@ -165,7 +165,7 @@ export const CliFlags: readonly CliFlag[] = [
     flag: 'hello-timeout-ms',
     env: 'FEEDMESH_HELLO_TIMEOUT_MS',
     value: 'MS',
-    help: `close connections that send no HELLO this long (default ${DefaultRelayOptions.helloTimeoutMs})`,
+    help: `close connections not authenticated (HELLO, AUTH) this long (default ${DefaultRelayOptions.helloTimeoutMs})`,
     target: { kind: 'number', key: 'helloTimeoutMs' },
   },
   {

@@ -1,6 +1,6 @@
 /**
  * The relay's plain HTTP routes: `GET /healthz` (JSON: name, public key,
- * epoch, sequence, documents loaded, connections and, in a mesh, its peers), `GET /metrics`
+ * epoch, sequence, documents loaded (and of those hot), connections and, in a mesh, its peers), `GET /metrics`
  * (Prometheus text from the relay's own registry), `GET /feedmesh.json`
  * (what an app served by the relay needs to know: the relay's name and the
  * relays it may offer, from `--client-relay`) and, with `--app`, static
@@ -24,6 +24,8 @@ export interface Health {
   seq: number
   /** Documents loaded in memory. */
   documentsLoaded: number
+  /** Of those, the documents holding a Y.Doc replica (written recently); the others are encoded state only. */
+  documentsHot: number
   /** Open WebSocket connections (both endpoints). */
   connections: number
   /** The mesh peers (only when the relay has `--peer` or `--trust`): links, lag, catch-up figures. */

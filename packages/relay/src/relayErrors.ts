@@ -11,7 +11,7 @@ export const RelayErrorCodes = {
   Refused: 'refused',
   /** Too many updates per second from this connection or this user; retry later. */
   RateLimited: 'rate-limited',
-  /** An `UPDATE` on a connection that did not authenticate (reading needs no auth, writing does). */
+  /** A message other than `AUTH` before `AUTH` succeeded: the connection is closed (`CloseCodes.AuthFailed`). */
   Unauthenticated: 'unauthenticated',
   /** A document id that does not parse. */
   BadDocId: 'bad-doc-id',
@@ -27,6 +27,12 @@ export const RelayErrorCodes = {
   UnexpectedMessage: 'unexpected-message',
   /** `AWARENESS` for a document the connection has not subscribed. */
   NotSubscribed: 'not-subscribed',
+  /**
+   * `AWARENESS` with a state whose `user` is not the connection's user (or
+   * from a connection that did not authenticate), or a payload that is not
+   * an awareness update: those entries are dropped, the others relayed.
+   */
+  AwarenessRefused: 'awareness-refused',
   /** A peer relay whose key is not among the trusted keys (`--trust`), or a relay that trusts none. */
   UntrustedPeer: 'untrusted-peer',
   /** The `AUTH` signature does not verify. */

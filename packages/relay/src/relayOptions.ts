@@ -57,7 +57,7 @@ export interface RelayOptions {
   limits?: Partial<RelayLimits>
   /** How long a document stays loaded with no subscriber and no work. Default 60 000 ms. */
   idleUnloadMs?: number
-  /** How long a connection may stay without `HELLO`. Default 10 000 ms. */
+  /** How long a connection may stay unauthenticated (no `HELLO` and valid `AUTH`). Default 10 000 ms. */
   helloTimeoutMs?: number
   /** How long `close()` waits for pending writes before closing anyway. Default 10 000 ms. */
   drainTimeoutMs?: number

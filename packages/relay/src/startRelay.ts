@@ -89,7 +89,11 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   const registry = new DocRegistry({
     store,
     idleUnloadMs: options.idleUnloadMs ?? DefaultRelayOptions.idleUnloadMs,
-    onCountChange: (n) => metrics.documentsLoaded.set(n),
+    onCountChange: (loaded, hot) => {
+      metrics.documentsLoaded.set(loaded)
+      metrics.documentsHot.set(hot)
+    },
+    onMaterialize: () => metrics.documentsMaterialized.inc(),
   })
   let mesh: Mesh | undefined
   const pipeline = new UpdatePipeline({
@@ -118,10 +122,13 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     helloTimeoutMs: options.helloTimeoutMs ?? DefaultRelayOptions.helloTimeoutMs,
     draining: () => draining,
     idleTimeoutMs,
-    acceptPeer: (socket, hello, remote) => {
-      if (mesh === undefined) socket.close(CloseCodes.TryAgainLater, 'the relay is starting')
-      else mesh.accept(socket, hello, remote)
+    acceptPeer: (socket, hello, remote, nonce) => {
+      if (mesh !== undefined) return mesh.accept(socket, hello, remote, nonce)
+      socket.close(CloseCodes.TryAgainLater, 'the relay is starting')
+      return () => undefined
     },
+    shareAwareness: (docId, entries, userId) =>
+      mesh?.shareAwareness(docId, entries, userId) ?? entries,
   }
   const theMesh = new Mesh({ ctx, peers, trust, options: meshOptions })
   mesh = theMesh
@@ -132,6 +139,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     epoch: store.epoch,
     seq: await store.head(),
     documentsLoaded: registry.loadedCount,
+    documentsHot: registry.hotCount,
     connections: sessions.size,
     ...(theMesh.configured ? { peers: theMesh.health() } : {}),
   })

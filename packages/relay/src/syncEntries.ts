@@ -11,6 +11,9 @@
  * relay's state from the oldest clock, per Yjs client, of the updates
  * stored after that sequence (plus, as always, the whole delete set), so
  * the answer is about the size of the change, not of the document.
+ *
+ * Answers are computed from the documents' encoded state when they are
+ * cold (`LoadedDoc.diff`), so answering never builds a Y.Doc.
  */
 import type { DocId, SyncedEntry } from '@feedmesh/core'
 import * as Y from 'yjs'
@@ -52,8 +55,8 @@ export interface SyncSince {
  * `updates` has: the relay's own, lowered per Yjs client to the first
  * clock that `updates` (stored after the subscriber's point) carry.
  */
-function heldBefore(doc: Y.Doc, updates: readonly Uint8Array[]): Uint8Array {
-  const sv = Y.decodeStateVector(Y.encodeStateVector(doc))
+function heldBefore(doc: LoadedDoc, updates: readonly Uint8Array[]): Uint8Array {
+  const sv = Y.decodeStateVector(doc.stateVector())
   for (const update of updates) {
     for (const [client, from] of Y.parseUpdateMeta(update).from) {
       if (from < (sv.get(client) ?? Number.POSITIVE_INFINITY)) sv.set(client, from)
@@ -104,9 +107,8 @@ export async function syncEntries(
       const asker = asked.get(docId)!
       try {
         const log = logs.get(docId)
-        const sv = log === undefined ? asker : heldBefore(doc.doc, log)
-        const update = Y.encodeStateAsUpdate(doc.doc, sv.length === 0 ? undefined : sv)
-        entries.push({ docId, update, stateVector: Y.encodeStateVector(doc.doc) })
+        const sv = log === undefined ? asker : heldBefore(doc, log)
+        entries.push({ docId, update: doc.diff(sv), stateVector: doc.stateVector() })
       } catch {
         failures.push({
           docId,

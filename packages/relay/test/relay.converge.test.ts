@@ -1,9 +1,9 @@
 /**
  * Two clients converge through one relay process: writes are acknowledged
  * once durable, forwarded live to the other subscriber, and survive a
- * restart. Reading needs no authentication; writing does.
+ * restart. Nothing is served before AUTH.
  */
-import { Identity, MessageTypes, postsDocId, threadDocId } from '@feedmesh/core'
+import { CloseCodes, Identity, MessageTypes, postsDocId, threadDocId } from '@feedmesh/core'
 import { afterAll, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { RawClient, readDocs } from './helpers/RawClient.js'
@@ -75,18 +75,24 @@ describe('relay: two clients', () => {
     expect(liveIds(docs.get(thread)!)).toEqual(liveIds(tDocA))
   })
 
-  it('reads without auth, refuses writes without auth, and keeps the connection', async () => {
+  it('serves nothing before AUTH: a SUBSCRIBE without it gets the error and a close, never data', async () => {
     const relay = await spawnRelay()
     const writer = await RawClient.open(relay.url, alice)
     const post = write(new Y.Doc(), posts, alice, [{ type: 'post', id: 'x', body: { text: 'x' } }])
     expect(await writer.write(posts, post.update)).toEqual({ ok: true })
-    const reader = await RawClient.open(relay.url)
+    const anonymous = await RawClient.connect(relay.url)
+    await anonymous.hello()
+    anonymous.send({
+      type: MessageTypes.Subscribe,
+      subscriptions: [{ docId: posts, stateVector: new Uint8Array([0]) }],
+    })
+    expect((await anonymous.closed).code).toBe(CloseCodes.AuthFailed)
+    expect(anonymous.inbox.map((m) => m.type)).toEqual([MessageTypes.Error])
+    expect(anonymous.inbox[0]).toMatchObject({ code: 'unauthenticated' })
+    // a reader with a key of its own reads, and an edit by the writer reaches it live
+    const reader = await RawClient.open(relay.url, Identity.generate())
     const [synced] = await reader.subscribe([{ docId: posts, stateVector: new Uint8Array([0]) }])
     expect(synced?.docs).toHaveLength(1)
-    const result = await reader.write(posts, post.update)
-    expect(result).toMatchObject({ ok: false, error: { code: 'unauthenticated', docId: posts } })
-    await reader.ping()
-    // an edit by the writer reaches the unauthenticated reader live
     const doc = new Y.Doc()
     Y.applyUpdate(doc, post.update)
     const edit = write(doc, posts, alice, [{ type: 'post', id: 'x', body: { text: 'y' } }])

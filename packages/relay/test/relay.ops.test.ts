@@ -127,6 +127,7 @@ describe('relay: operations', () => {
       epoch: relay.epoch,
       seq: 5,
       documentsLoaded: 2,
+      documentsHot: expect.any(Number),
       connections: 2,
     })
     const res = await relay.get('/metrics')

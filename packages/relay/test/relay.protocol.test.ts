@@ -1,17 +1,23 @@
 /**
- * The protocol's edges on a real relay process: what must come first, bad
- * versions and roles, bad signatures, text frames, oversized frames,
- * unknown message types, the HELLO timeout, ping/pong and awareness relay.
- * Each ends in an ERROR frame and/or the close code of core's CloseCodes.
+ * The protocol's edges on a real relay process: the handshake (the relay's
+ * CHALLENGE first, HELLO + AUTH + SUBSCRIBE in one flight, nothing served
+ * before AUTH), what must come first, bad versions and roles, bad
+ * signatures, text frames, oversized frames, unknown message types, the
+ * AUTH timeout, ping/pong and awareness relay. Each refusal ends in an
+ * ERROR frame and/or the close code of core's CloseCodes.
  */
 import {
   authPayload,
   CloseCodes,
   encodeMessage,
   Identity,
+  type Message,
   MessageTypes,
+  MIN_PROTOCOL_VERSION,
   PROTOCOL_VERSION,
   Roles,
+  sortedSet,
+  subscriptionSetId,
   threadDocId,
 } from '@feedmesh/core'
 import * as encoding from 'lib0/encoding'
@@ -34,6 +40,101 @@ function helloOfVersion(version: number): Uint8Array {
   encoding.writeVarString(e, 'future')
   return encoding.toUint8Array(e)
 }
+
+/** Waits (bounded) for the socket to close; returns its close code. */
+async function closeCode(client: RawClient): Promise<number> {
+  const closed = await Promise.race([
+    client.closed,
+    new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no close')), 5000)),
+  ])
+  return closed.code
+}
+
+describe('relay: handshake', () => {
+  it('sends its CHALLENGE first, unasked, with a nonce fresh per connection', async () => {
+    const relay = await spawnRelay({ args: ['--max-batch', '77'] })
+    const one = await RawClient.connect(relay.url)
+    const two = await RawClient.connect(relay.url)
+    const [a, b] = [await one.hello(), await two.next(MessageTypes.Challenge)]
+    expect(a).toMatchObject({
+      minVersion: MIN_PROTOCOL_VERSION,
+      maxVersion: PROTOCOL_VERSION,
+      relayId: relay.publicKey,
+      epoch: relay.epoch,
+      limits: expect.objectContaining({ maxBatch: 77 }),
+    })
+    expect(a.nonce).toHaveLength(32)
+    expect(a.nonce).not.toEqual(b.nonce)
+    expect(b.relayId).toBe(relay.publicKey)
+    // the same limits as WELCOME's
+    const welcome = await one.auth(Identity.generate())
+    expect(welcome.limits).toEqual(a.limits)
+    await one.close()
+    await two.close()
+  })
+
+  it('answers HELLO + AUTH + SUBSCRIBE (or SUBSCRIBE_SET) sent in one flight with WELCOME, then SYNCED', async () => {
+    const relay = await spawnRelay()
+    for (const set of [false, true]) {
+      const client = await RawClient.connect(relay.url)
+      const challenge = await client.next(MessageTypes.Challenge)
+      client.challenge = challenge
+      const docs = [thread]
+      const frames: Message[] = [
+        { type: MessageTypes.Hello, version: PROTOCOL_VERSION, role: Roles.Client, name: 'x' },
+        client.authMessage(alice),
+        set
+          ? {
+              type: MessageTypes.SubscribeSet,
+              setId: subscriptionSetId(sortedSet(docs)),
+              add: docs.map((docId) => ({ docId, stateVector: new Uint8Array([0]) })),
+              remove: [],
+            }
+          : {
+              type: MessageTypes.Subscribe,
+              subscriptions: docs.map((docId) => ({ docId, stateVector: new Uint8Array([0]) })),
+            },
+      ]
+      // back to back, without waiting for anything
+      for (const frame of frames) client.send(frame)
+      await client.until(() => (client.inbox.length >= 2 ? true : undefined), 'two answers')
+      expect(client.inbox.map((m) => m.type)).toEqual([MessageTypes.Welcome, MessageTypes.Synced])
+      expect(client.inbox[1]).toMatchObject({ docs: [expect.objectContaining({ docId: thread })] })
+      await client.close()
+    }
+  })
+
+  it('answers nothing pipelined behind a failed AUTH, and nothing before AUTH at all', async () => {
+    const relay = await spawnRelay()
+    const subscribe: Message = {
+      type: MessageTypes.Subscribe,
+      subscriptions: [{ docId: thread, stateVector: new Uint8Array([0]) }],
+    }
+    // a bad signature, then a SUBSCRIBE: only the auth failure comes back
+    const forger = await RawClient.connect(relay.url)
+    await forger.hello()
+    forger.send({ type: MessageTypes.Auth, publicKey: alice.userId, signature: new Uint8Array(64) })
+    forger.send(subscribe)
+    expect(await closeCode(forger)).toBe(CloseCodes.AuthFailed)
+    expect(forger.inbox).toEqual([expect.objectContaining({ code: 'auth-failed' })])
+    // no AUTH at all: SUBSCRIBE, PING, UPDATE each get the same answer
+    const early: Message[] = [
+      subscribe,
+      { type: MessageTypes.Ping, nonce: 1 },
+      { type: MessageTypes.Update, docId: thread, update: new Uint8Array(2), ref: 1 },
+    ]
+    for (const msg of early) {
+      const anonymous = await RawClient.connect(relay.url)
+      await anonymous.hello()
+      anonymous.send(msg)
+      expect(await closeCode(anonymous)).toBe(CloseCodes.AuthFailed)
+      expect(anonymous.inbox).toEqual([
+        expect.objectContaining({ type: MessageTypes.Error, code: 'unauthenticated' }),
+      ])
+      expect(anonymous.resultOf(1)).toBeUndefined()
+    }
+  })
+})
 
 describe('relay: protocol edges', () => {
   it('closes with the right code, after an ERROR frame', async () => {
@@ -113,6 +214,10 @@ describe('relay: protocol edges', () => {
     // silence after connecting
     const silent = await RawClient.connect(relay.url)
     await expectClose(silent, CloseCodes.AuthTimeout)
+    // HELLO, then no AUTH
+    const mute = await RawClient.connect(relay.url)
+    await mute.hello()
+    await expectClose(mute, CloseCodes.AuthTimeout)
     // the relay is fine
     expect((await relay.get('/healthz')).status).toBe(200)
   })
@@ -120,8 +225,7 @@ describe('relay: protocol edges', () => {
   it('keeps the connection on unknown types and misplaced messages; relays awareness; pongs', async () => {
     const relay = await spawnRelay()
     const a = await RawClient.open(relay.url, alice)
-    const welcome = a.relayHello
-    expect(welcome).toMatchObject({ role: 'relay', relayId: relay.publicKey, epoch: relay.epoch })
+    expect(a.challenge).toMatchObject({ relayId: relay.publicKey, epoch: relay.epoch })
     a.sendRaw(Uint8Array.of(99, 1, 2))
     expect(await a.next(MessageTypes.Error)).toMatchObject({ code: 'unknown-type' })
     a.send({ type: MessageTypes.Ack, docId: thread, refs: [1] })
@@ -144,13 +248,21 @@ describe('relay: protocol edges', () => {
     })
     await a.next(MessageTypes.Synced)
     a.send({ type: MessageTypes.Awareness, docId: thread, payload: Uint8Array.of(1) })
+    expect(await a.next(MessageTypes.Error)).toMatchObject({ code: 'awareness-refused' })
     await a.ping(42)
 
     const b = await RawClient.open(relay.url)
     await b.subscribe([{ docId: thread, stateVector: Y.encodeStateVector(new Y.Doc()) }])
-    a.send({ type: MessageTypes.Awareness, docId: thread, payload: Uint8Array.of(1, 2, 3) })
+    // one awareness entry (client 7, clock 1) whose state is alice's own
+    const state = encoding.createEncoder()
+    encoding.writeVarUint(state, 1)
+    encoding.writeVarUint(state, 7)
+    encoding.writeVarUint(state, 1)
+    encoding.writeVarString(state, JSON.stringify({ user: alice.userId }))
+    const payload = encoding.toUint8Array(state)
+    a.send({ type: MessageTypes.Awareness, docId: thread, payload })
     const presence = await b.next(MessageTypes.Awareness)
-    expect(presence).toMatchObject({ docId: thread, payload: Uint8Array.of(1, 2, 3) })
+    expect(presence).toMatchObject({ docId: thread, payload })
     b.send({ type: MessageTypes.Awareness, docId: 'u/x', payload: Uint8Array.of(1) })
     expect(await b.next(MessageTypes.Error)).toMatchObject({ code: 'not-subscribed' })
     await b.ping()

@@ -300,7 +300,7 @@ export class CatchUp {
     const mine = new Map<DocId, Uint8Array>()
     for (const docId of docIds) {
       if (!isDocId(docId)) continue
-      mine.set(docId, await registry.using(docId, (doc) => Y.encodeStateVector(doc.doc)))
+      mine.set(docId, await registry.using(docId, (doc) => doc.stateVector()))
     }
     if (mine.size === 0) return
     this.#tooLarge.clear()
@@ -383,14 +383,14 @@ export class CatchUp {
         return
       }
       let lacks = false
-      for (const [client, clock] of Y.decodeStateVector(Y.encodeStateVector(doc.doc))) {
+      for (const [client, clock] of Y.decodeStateVector(doc.stateVector())) {
         if ((peerClocks.get(client) ?? 0) < clock) {
           lacks = true
           break
         }
       }
       if (!lacks) return
-      update = Y.encodeStateAsUpdate(doc.doc, theirs)
+      update = doc.diff(theirs)
       seq = doc.seq
       await doc.committed()
     })

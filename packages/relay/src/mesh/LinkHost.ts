@@ -2,9 +2,10 @@
  * What a peer link needs from the mesh that owns it, as an interface (so
  * the link and the mesh do not import each other): the trust list, the
  * figures of each peer, the registration of links once authenticated
- * (where the mesh keeps one link per peer) and once ended, and the echo
- * filter of `CHANGES` answers.
+ * (where the mesh keeps one link per peer) and once ended, the echo
+ * filter of `CHANGES` answers, and presence arriving from a peer.
  */
+import type { DocId } from '@feedmesh/core'
 import type { PeerStats } from './PeerStats.js'
 
 /** Which side opened a link, as a const object; {@link LinkDirection} is the union. */
@@ -45,4 +46,6 @@ export interface LinkHost {
   isEcho(peer: string, docId: string, seq: number, since: number): boolean
   /** The peer has another epoch than before: it may have lost what it sent, forget its echoes. */
   forgetEchoes(peer: string): void
+  /** Presence (an awareness update of `docId`) arrived over `link`: deliver and forward what is new. */
+  awareness(link: LinkInfo, docId: DocId, payload: Uint8Array): void
 }

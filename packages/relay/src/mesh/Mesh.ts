@@ -16,12 +16,27 @@
  *   every open link but the one it came from ({@link Mesh.stored}), and
  *   noted in the echo filter (`EchoIndex.ts`), so that a peer's catch-up
  *   does not list again the documents whose changes it sent itself.
+ * - Presence (awareness) is soft state: never stored, never caught up.
+ *   What a local client sends (checked by its session against its user:
+ *   `awarenessCheck.ts`) goes to every open link; what a peer sends is
+ *   delivered to this relay's subscribers of the document and forwarded
+ *   to every other open link. Each relay passes an entry (awareness client
+ *   id and clock) on once (`AwarenessFilter.ts`), so chains reach every
+ *   relay and cycles stop after one round; a local client's removal of a
+ *   client id whose latest state named another user is dropped.
  */
-import { CloseCodes, type RelayHello } from '@feedmesh/core'
+import { CloseCodes, type DocId, isDocId, type RelayHello } from '@feedmesh/core'
 import type { WebSocket } from 'ws'
+import {
+  type AwarenessEntry,
+  decodeAwarenessEntries,
+  encodeAwarenessEntries,
+  isRemoval,
+} from '../awarenessEntries.js'
 import type { RelayContext } from '../RelayContext.js'
 import type { MeshOptions } from '../relayOptions.js'
 import type { StoredChange } from '../UpdatePipeline.js'
+import { AwarenessFilter } from './AwarenessFilter.js'
 import { EchoIndex } from './EchoIndex.js'
 import { LinkDirections, type LinkHost, type LinkInfo } from './LinkHost.js'
 import { MeshMetrics } from './MeshMetrics.js'
@@ -52,6 +67,7 @@ export class Mesh implements LinkHost, DialerHost {
   readonly #dialers: PeerDialer[]
   readonly #metrics: MeshMetrics
   readonly #echoes = new EchoIndex()
+  readonly #awareness = new AwarenessFilter()
   #closing = false
 
   /** @param init context, peers, trusted keys, tuning */
@@ -76,11 +92,20 @@ export class Mesh implements LinkHost, DialerHost {
     for (const dialer of this.#dialers) dialer.start()
   }
 
-  /** Takes over a connection whose first frame was a relay's `HELLO`. */
-  accept(socket: WebSocket, hello: RelayHello, remote: string): void {
+  /**
+   * Takes over a connection whose first frame was a relay's `HELLO`, on
+   * which this relay sent a `CHALLENGE` with `nonce`; returns where the
+   * frames already read after the `HELLO` go.
+   */
+  accept(
+    socket: WebSocket,
+    hello: RelayHello,
+    remote: string,
+    nonce: Uint8Array,
+  ): (bytes: Uint8Array) => void {
     if (this.#closing) {
       socket.close(CloseCodes.GoingAway, 'the relay is going away')
-      return
+      return () => undefined
     }
     const link = new PeerLink({
       ctx: this.#ctx,
@@ -89,9 +114,11 @@ export class Mesh implements LinkHost, DialerHost {
       socket,
       direction: LinkDirections.Accepted,
       remote,
+      nonce,
     })
     this.#links.add(link)
     link.start(hello)
+    return (bytes) => link.receive(bytes)
   }
 
   /** {@inheritDoc DialerHost.link} */
@@ -189,6 +216,49 @@ export class Mesh implements LinkHost, DialerHost {
   /** {@inheritDoc LinkHost.forgetEchoes} */
   forgetEchoes(peer: string): void {
     this.#echoes.forget(peer)
+  }
+
+  /**
+   * Presence of a local client of `userId`, checked by its session: drops
+   * removals of another user's client id, passes what is new here to every
+   * open link, and returns the entries to deliver to local subscribers.
+   */
+  shareAwareness(
+    docId: DocId,
+    entries: readonly AwarenessEntry[],
+    userId: string,
+  ): AwarenessEntry[] {
+    const filter = this.#awareness
+    const allowed = entries.filter(
+      (entry) => !isRemoval(entry) || filter.mayRemove(docId, entry.clientId, userId),
+    )
+    const fresh = filter.fresh(docId, allowed)
+    if (fresh.length > 0 && this.#open.size > 0) {
+      const payload = encodeAwarenessEntries(fresh)
+      for (const link of this.#open.values()) link.pushAwareness(docId, payload)
+    }
+    return allowed
+  }
+
+  /** {@inheritDoc LinkHost.awareness} */
+  awareness(from: LinkInfo, docId: DocId, payload: Uint8Array): void {
+    if (!isDocId(docId)) return
+    let entries: AwarenessEntry[]
+    try {
+      entries = decodeAwarenessEntries(payload)
+    } catch (error) {
+      this.#ctx.logger.debug({ err: error, docId, peer: from.peerId }, 'bad presence from a peer')
+      return
+    }
+    const fresh = this.#awareness.fresh(docId, entries)
+    if (fresh.length === 0) return
+    const passed = fresh.length === entries.length ? payload : encodeAwarenessEntries(fresh)
+    for (const subscriber of this.#ctx.registry.subscribersOf(docId)) {
+      subscriber.deliverAwareness(docId, passed)
+    }
+    for (const link of this.#open.values()) {
+      if (link !== from) link.pushAwareness(docId, passed)
+    }
   }
 
   /** Every peer as `/healthz` shows it: trusted keys, peers seen, and `--peer` URLs never answered. */

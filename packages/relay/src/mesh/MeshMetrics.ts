@@ -22,6 +22,12 @@ export interface PeerCounters {
   updatesOut: Counter<'peer'>
   /** Live updates not sent because the peer's queue was full (its catch-up fetches them). */
   updatesDropped: Counter<'peer'>
+  /** Presence (awareness) frames received from the peer. */
+  awarenessIn: Counter<'peer'>
+  /** Presence frames sent to the peer. */
+  awarenessOut: Counter<'peer'>
+  /** Presence frames not sent because the peer's queue was full. */
+  awarenessDropped: Counter<'peer'>
   /** Bytes received from and sent to the peer. */
   bytes: Counter<'peer' | 'direction'>
   /** Catch-up rounds that started from sequence 0 (first link, or the peer's epoch changed). */
@@ -59,6 +65,15 @@ export class MeshMetrics {
       updatesDropped: counter(
         'updates_dropped_total',
         'Live updates not sent because the queue to the peer was full',
+      ),
+      awarenessIn: counter(
+        'awareness_in_total',
+        'Presence (awareness) frames received from the peer',
+      ),
+      awarenessOut: counter('awareness_out_total', 'Presence (awareness) frames sent to the peer'),
+      awarenessDropped: counter(
+        'awareness_dropped_total',
+        'Presence (awareness) frames not sent because the queue to the peer was full',
       ),
       bytes: new Counter({
         name: `${prefix}peer_bytes_total`,

@@ -129,6 +129,10 @@ export class PeerDialer {
       perMessageDeflate: false,
     })
     this.#socket = socket
+    // the peer's CHALLENGE comes with the upgrade's answer, before the link exists: keep it
+    const early: { data: unknown; isBinary: boolean }[] = []
+    const keep = (data: unknown, isBinary: boolean) => early.push({ data, isBinary })
+    socket.on('message', keep)
     try {
       const opened = await new Promise<boolean>((resolve) => {
         socket.once('open', () => resolve(true))
@@ -151,6 +155,8 @@ export class PeerDialer {
       }
       socket.on('error', () => {})
       const link = this.#host.link(socket, this.url)
+      socket.off('message', keep)
+      for (const { data, isBinary } of early) link.receive(data, isBinary)
       this.#link = link
       link.start()
       const end = await link.ended

@@ -6,18 +6,23 @@
  * Handshake (D = the dialing relay, A = the accepting one; see core's
  * `protocol/messages.ts`):
  *
- * 1. D → A `HELLO` (role `relay`: D's id, epoch, sequence). A checks D's
- *    id against its trusted keys, answers with its own `HELLO` and a
- *    `CHALLENGE`. D checks A's id the same way and sends its `CHALLENGE`.
- * 2. Each side answers the other's challenge with `AUTH`, signed over
- *    `authPayload(nonce, challengerId, 'relay')` with its relay key; each
- *    verifies the signature, that the key is the one of the `HELLO`, and
- *    that it is trusted, then sends `WELCOME` (role `relay`). A key that is
- *    not trusted is refused with `ERROR untrusted-peer` and close 4002
+ * 1. A → D `CHALLENGE` as the socket opens (A's client endpoint sends it
+ *    to every connection, before it knows who dialed). D checks A's id
+ *    against its trusted keys and answers in one flight: `HELLO` (role
+ *    `relay`: D's id, epoch, sequence), its own `CHALLENGE` and its `AUTH`.
+ *    A's client endpoint hands the socket to the mesh at that `HELLO` (with
+ *    the nonce it sent, and the frames it read behind the `HELLO`); A
+ *    checks D's id the same way and answers D's challenge with its `AUTH`.
+ * 2. Each `AUTH` is signed over `authPayload(nonce, challengerId, 'relay')`
+ *    with the relay key; each side verifies the signature, that the key is
+ *    the one the peer claimed (D's `HELLO`, A's `CHALLENGE`), and that it
+ *    is trusted, then sends `WELCOME` (role `relay`): A right behind its
+ *    `AUTH`, D when A's `AUTH` arrives. A key that is not trusted is
+ *    refused with `ERROR untrusted-peer` and close 4002
  *    (`CloseCodes.UntrustedPeer`), and logged, on either side; a bad
- *    signature with 4001. The link opens once both `WELCOME`s are through;
- *    the mesh may then close it with 4005 (`Replaced`) when it keeps
- *    another link to the same peer.
+ *    signature with 4001. The link opens once both `WELCOME`s are through
+ *    (four round trips with TCP and the upgrade); the mesh may then close
+ *    it with 4005 (`Replaced`) when it keeps another link to the same peer.
  *
  * Catch-up: once open, each side runs its own catch-up rounds over the
  * link (`CatchUp.ts`): it asks `CHANGES_SINCE` from its cursor on the
@@ -36,15 +41,20 @@
  * the peer's next catch-up round fetches them from its cursor, so a slow
  * peer never holds memory or blocks anyone.
  *
+ * Presence: `AWARENESS` from the peer is handed to the mesh, which
+ * delivers to this relay's subscribers of the document and forwards to
+ * its other peers what it has not passed on before (`AwarenessFilter.ts`);
+ * presence to the peer is dropped once a quarter of `maxQueueBytes` waits.
+ *
  * Liveness: each side sends `PING` every quarter of the idle timeout; a
  * link silent for the idle timeout is closed with 4006 (`IdleTimeout`).
  * Frames are handled one after another, in order; a handler's failure is
  * logged and closes the link, never the relay.
  */
 
-import { randomBytes } from 'node:crypto'
 import {
   authPayload,
+  type ChallengeMessage,
   type ChangesSinceMessage,
   CloseCodes,
   type ConnectionLimits,
@@ -72,6 +82,7 @@ import type { WebSocket } from 'ws'
 import { FrameInbox } from '../FrameInbox.js'
 import type { RelayContext } from '../RelayContext.js'
 import { Endpoints } from '../RelayMetrics.js'
+import { challengeNonce, relayChallenge } from '../relayChallenge.js'
 import { RelayErrorCodes } from '../relayErrors.js'
 import type { MeshOptions } from '../relayOptions.js'
 import { syncEntries } from '../syncEntries.js'
@@ -81,6 +92,17 @@ import { toBytes } from '../wsBytes.js'
 import { CatchUp } from './CatchUp.js'
 import { type LinkDirection, LinkDirections, type LinkHost, type LinkInfo } from './LinkHost.js'
 import type { PeerStats } from './PeerStats.js'
+
+/** Presence to a peer is dropped once more than `maxQueueBytes` / this waits to be sent. */
+const AWARENESS_QUEUE_SHARE = 4
+
+/** Who the peer says it is: from a dialing peer's `HELLO`, or from an accepting peer's `CHALLENGE`. */
+interface PeerClaim {
+  relayId: UserId
+  name: string
+  epoch: string
+  seq: number
+}
 
 /** The states of a link, as a const object; {@link LinkState} is the union. */
 export const LinkStates = {
@@ -103,7 +125,7 @@ export interface LinkEnd {
   reason: string
   /** The peer's verified key, if the handshake got that far. */
   peerId: UserId | undefined
-  /** The key the peer claimed in its `HELLO` (not verified), if it got that far. */
+  /** The key the peer claimed in its `HELLO` or `CHALLENGE` (not verified), if it got that far. */
   claimedId: UserId | undefined
   /** True when the link was open at some point. */
   opened: boolean
@@ -125,6 +147,8 @@ export interface PeerLinkOptions {
   remote: string
   /** The URL this relay dialed, for a dialed link. */
   url?: string
+  /** For an accepted link: the nonce of the `CHALLENGE` the client endpoint sent on this socket. */
+  nonce?: Uint8Array
 }
 
 /** One link to a peer relay (see the module comment). */
@@ -142,9 +166,12 @@ export class PeerLink implements LinkInfo {
   readonly #options: MeshOptions
   readonly #socket: WebSocket
   #log: Logger
-  readonly #nonce = new Uint8Array(randomBytes(32))
+  /** The nonce of the `CHALLENGE` this side sent (or, accepted, its client endpoint sent). */
+  readonly #nonce: Uint8Array
   readonly #idleTimeoutMs: number
-  #peerHello: RelayHello | undefined
+  #peer: PeerClaim | undefined
+  /** True once this side answered the peer's `CHALLENGE`. */
+  #answered = false
   #claimedId: UserId | undefined
   #peerId: UserId | undefined
   #peerLimits: ConnectionLimits | undefined
@@ -178,6 +205,7 @@ export class PeerLink implements LinkInfo {
     )
     this.direction = init.direction
     this.url = init.url
+    this.#nonce = init.nonce ?? challengeNonce()
     this.#idleTimeoutMs = init.ctx.idleTimeoutMs > 0 ? init.ctx.idleTimeoutMs : 60_000
     this.#log = init.ctx.logger.child({ peerLink: init.direction, remote: init.remote })
     const socket = init.socket
@@ -216,15 +244,22 @@ export class PeerLink implements LinkInfo {
   }
 
   /**
-   * Starts the handshake: a dialed link sends its `HELLO`; an accepted one
-   * handles the `HELLO` that arrived on the client endpoint.
+   * Starts the handshake: a dialed link waits for the peer's `CHALLENGE`;
+   * an accepted one handles the `HELLO` that arrived on the client endpoint.
    */
   start(hello?: RelayHello): void {
-    if (this.direction === LinkDirections.Dialed) {
-      this.#inbox.push(() => this.#sendHello())
-      return
+    if (this.direction === LinkDirections.Accepted && hello !== undefined) {
+      this.#inbox.push(() => this.#onHello(hello))
     }
-    if (hello !== undefined) this.#inbox.push(() => this.#onHello(hello))
+  }
+
+  /**
+   * Handles a frame read on this socket before the link existed (by the
+   * client endpoint behind the peer's `HELLO`, or by the dialer while the
+   * socket opened), in order, before any frame read later.
+   */
+  receive(data: unknown, isBinary = true): void {
+    this.#onMessage(data, isBinary)
   }
 
   /** Pushes a change stored here to the peer (see the module comment: dropped when the queue is full). */
@@ -245,6 +280,22 @@ export class PeerLink implements LinkInfo {
     this.#overflowing = false
     stats.add('updatesOut')
     this.#send({ type: MessageTypes.Update, docId, update: diff, ref: seq })
+  }
+
+  /**
+   * Sends presence (an awareness update of `docId`) to the peer; dropped
+   * (counted) when more than a quarter of `maxQueueBytes` waits to be sent:
+   * presence is soft state and never crowds out changes.
+   */
+  pushAwareness(docId: DocId, payload: Uint8Array): void {
+    if (this.state !== LinkStates.Open) return
+    const stats = this.#stats!
+    if (this.#socket.bufferedAmount > this.#options.maxQueueBytes / AWARENESS_QUEUE_SHARE) {
+      stats.add('awarenessDropped')
+      return
+    }
+    stats.add('awarenessOut')
+    this.#send({ type: MessageTypes.Awareness, docId, payload })
   }
 
   /** Closes the link with `code` (e.g. going away, replaced). */
@@ -306,12 +357,16 @@ export class PeerLink implements LinkInfo {
     }
     switch (msg.type) {
       case MessageTypes.Hello:
-        if (msg.role !== Roles.Relay || this.#peerHello !== undefined) {
+        if (
+          msg.role !== Roles.Relay ||
+          this.direction === LinkDirections.Dialed ||
+          this.#peer !== undefined
+        ) {
           return this.#unexpected(msg.type)
         }
         return this.#onHello(msg)
       case MessageTypes.Challenge:
-        return this.#onChallenge(msg.nonce, msg.relayId)
+        return this.#onChallenge(msg)
       case MessageTypes.Auth:
         return this.#onAuth(msg.publicKey, msg.signature)
       case MessageTypes.Welcome:
@@ -341,9 +396,12 @@ export class PeerLink implements LinkInfo {
       case MessageTypes.Update:
         return this.#onUpdate(msg)
       case MessageTypes.Awareness:
+        this.#stats?.add('awarenessIn')
+        this.#host.awareness(this, msg.docId, msg.payload)
+        return
       case MessageTypes.Unsubscribe:
       case MessageTypes.Ack:
-        return // presence stays regional; peers acknowledge nothing
+        return // peers acknowledge nothing
       default:
         return this.#unexpected((msg as Message).type)
     }
@@ -370,59 +428,69 @@ export class PeerLink implements LinkInfo {
 
   // ---- handshake ---------------------------------------------------------
 
-  async #sendHello(): Promise<void> {
-    const seq = await this.#ctx.store.head()
-    this.#send({
-      type: MessageTypes.Hello,
-      version: PROTOCOL_VERSION,
-      role: Roles.Relay,
-      name: this.#ctx.name,
-      relayId: this.#ctx.identity.userId,
-      epoch: this.#ctx.store.epoch,
-      seq,
-    })
-  }
-
-  async #onHello(hello: RelayHello): Promise<void> {
-    this.#claimedId = hello.relayId
-    if (!this.#host.trusts(hello.relayId)) {
-      this.#refuseUntrusted(hello.relayId, hello.name)
-      return
+  /** Takes the peer's claim (after a trust and a self check); false when the link was refused. */
+  #admit(claim: PeerClaim): boolean {
+    this.#claimedId = claim.relayId
+    if (!this.#host.trusts(claim.relayId)) {
+      this.#refuseUntrusted(claim.relayId, claim.name)
+      return false
     }
-    if (hello.relayId === this.#ctx.identity.userId) {
+    if (claim.relayId === this.#ctx.identity.userId) {
       this.#refuse(
         RelayErrorCodes.PeerProtocol,
         'a relay does not link to itself',
         CloseCodes.Normal,
       )
-      return
+      return false
     }
-    this.#peerHello = hello
-    this.#log = this.#log.child({ peer: hello.relayId, peerName: hello.name })
-    if (this.direction === LinkDirections.Accepted) await this.#sendHello()
-    this.#send({
-      type: MessageTypes.Challenge,
-      nonce: this.#nonce,
-      relayId: this.#ctx.identity.userId,
-    })
+    this.#peer = claim
+    this.#log = this.#log.child({ peer: claim.relayId, peerName: claim.name })
+    return true
   }
 
-  #onChallenge(nonce: Uint8Array, challengerId: UserId): void {
-    if (this.#peerHello === undefined || challengerId !== this.#peerHello.relayId) {
+  /** Accepted: the dialer's `HELLO`; its `CHALLENGE` and `AUTH` follow. */
+  #onHello(hello: RelayHello): void {
+    this.#admit(hello)
+  }
+
+  /**
+   * The peer's `CHALLENGE`, answered with `AUTH`. Dialed: it is the first
+   * frame, so the answer starts with this side's `HELLO` and `CHALLENGE`,
+   * in one flight.
+   */
+  async #onChallenge(challenge: ChallengeMessage): Promise<void> {
+    if (this.#answered) return this.#unexpected(MessageTypes.Challenge)
+    if (this.direction === LinkDirections.Dialed) {
+      if (!this.#admit(challenge)) return
+    } else if (this.#peer === undefined || challenge.relayId !== this.#peer.relayId) {
       this.#refuse(
         RelayErrorCodes.PeerProtocol,
-        'CHALLENGE before HELLO, or from another relay id than the HELLO',
+        'CHALLENGE from another relay id than the HELLO',
         CloseCodes.ProtocolError,
       )
       return
     }
+    this.#answered = true
     const { identity } = this.#ctx
-    const signature = identity.sign(authPayload(nonce, challengerId, Roles.Relay))
+    if (this.direction === LinkDirections.Dialed) {
+      const mine = await relayChallenge(this.#ctx, this.#nonce)
+      this.#send({
+        type: MessageTypes.Hello,
+        version: PROTOCOL_VERSION,
+        role: Roles.Relay,
+        name: mine.name,
+        relayId: mine.relayId,
+        epoch: mine.epoch,
+        seq: mine.seq,
+      })
+      this.#send(mine)
+    }
+    const signature = identity.sign(authPayload(challenge.nonce, challenge.relayId, Roles.Relay))
     this.#send({ type: MessageTypes.Auth, publicKey: identity.userId, signature })
   }
 
   async #onAuth(publicKey: UserId, signature: Uint8Array): Promise<void> {
-    const hello = this.#peerHello
+    const hello = this.#peer
     if (hello === undefined || this.#sentWelcome) {
       this.#unexpected(MessageTypes.Auth)
       return
@@ -438,7 +506,7 @@ export class PeerLink implements LinkInfo {
       this.#log.warn({ key: publicKey }, 'peer relay failed to authenticate')
       this.#refuse(
         RelayErrorCodes.AuthFailed,
-        ok ? 'the AUTH key is not the key of the HELLO' : 'the AUTH signature does not verify',
+        ok ? 'the AUTH key is not the key the peer claimed' : 'the AUTH signature does not verify',
         CloseCodes.AuthFailed,
       )
       return

@@ -47,6 +47,12 @@ export interface PeerHealth {
   updatesOut: number
   /** Live updates dropped because the queue to the peer was full. */
   updatesDropped: number
+  /** Presence (awareness) frames received from the peer. */
+  awarenessIn: number
+  /** Presence frames sent to the peer. */
+  awarenessOut: number
+  /** Presence frames not sent because the queue to the peer was full. */
+  awarenessDropped: number
   /** Bytes received from the peer. */
   bytesIn: number
   /** Bytes sent to the peer. */
@@ -64,6 +70,9 @@ export type PeerCount =
   | 'updatesIn'
   | 'updatesOut'
   | 'updatesDropped'
+  | 'awarenessIn'
+  | 'awarenessOut'
+  | 'awarenessDropped'
 
 /** The figures of one peer (see the module comment). */
 export class PeerStats {
@@ -101,6 +110,9 @@ export class PeerStats {
     updatesIn: 0,
     updatesOut: 0,
     updatesDropped: 0,
+    awarenessIn: 0,
+    awarenessOut: 0,
+    awarenessDropped: 0,
   }
   readonly #counters: PeerCounters | undefined
 

@@ -1,21 +1,21 @@
 /**
  * A bare feedmesh protocol client for tests, over `ws` and core's codec:
  * it sends exactly the frames a test asks for and records everything the
- * relay answers. Helpers cover the usual exchange (hello, auth with an
- * Identity, subscribe, send an update and await its ACK or ERROR); raw
- * bytes can be sent for fuzzing. Every wait is bounded.
+ * relay answers. Helpers cover the usual exchange (the relay's CHALLENGE,
+ * hello, auth with an Identity, subscribe, send an update and await its ACK
+ * or ERROR); raw bytes can be sent for fuzzing. Every wait is bounded.
  */
 import {
   authPayload,
+  type ChallengeMessage,
   type DocId,
   decodeMessage,
   type ErrorMessage,
   encodeMessage,
-  type Identity,
+  Identity,
   type Message,
   MessageTypes,
   PROTOCOL_VERSION,
-  type RelayHello,
   type ResumePoint,
   Roles,
   type Subscription,
@@ -46,9 +46,8 @@ export class RawClient {
   readonly undecodable: Uint8Array[] = []
   /** Resolves when the socket closes. */
   readonly closed: Promise<CloseInfo>
-  /** The relay's HELLO, after {@link RawClient.hello}. */
-  relayHello: RelayHello | undefined
-  #challenge: Uint8Array | undefined
+  /** The relay's CHALLENGE, after {@link RawClient.hello}. */
+  challenge: ChallengeMessage | undefined
   #nextRef = 1
   readonly #results = new Map<number, WriteResult>()
   readonly #resultWaiters = new Map<number, (result: WriteResult) => void>()
@@ -70,18 +69,23 @@ export class RawClient {
   /** Opens a connection to `url` (bounded wait). */
   static async connect(url: string, timeoutMs = DEFAULT_TIMEOUT): Promise<RawClient> {
     const socket = new WebSocket(url, { handshakeTimeout: timeoutMs })
+    // listening before the socket opens: the relay's CHALLENGE comes with the upgrade
+    const client = new RawClient(socket)
     await new Promise<void>((resolve, reject) => {
       socket.once('open', () => resolve())
       socket.once('error', reject)
     })
-    return new RawClient(socket)
+    return client
   }
 
-  /** Opens a connection, says HELLO and (with an identity) authenticates. */
+  /**
+   * Opens a connection, says HELLO and authenticates as `identity` (a
+   * throwaway one when absent: a relay serves nothing before `AUTH`).
+   */
   static async open(url: string, identity?: Identity): Promise<RawClient> {
     const client = await RawClient.connect(url)
     await client.hello()
-    if (identity !== undefined) await client.auth(identity)
+    await client.auth(identity ?? Identity.generate())
     return client
   }
 
@@ -180,26 +184,28 @@ export class RawClient {
     this.socket.send(bytes)
   }
 
-  /** Sends HELLO and waits for the relay's HELLO and CHALLENGE. */
-  async hello(name = 'raw-test-client'): Promise<RelayHello> {
+  /** Waits for the relay's CHALLENGE (sent as the socket opens), then sends HELLO. */
+  async hello(name = 'raw-test-client'): Promise<ChallengeMessage> {
+    this.challenge = await this.next(MessageTypes.Challenge)
     this.send({ type: MessageTypes.Hello, version: PROTOCOL_VERSION, role: Roles.Client, name })
-    const hello = await this.next(MessageTypes.Hello)
-    if (hello.role !== Roles.Relay) throw new Error('the relay said HELLO as a client')
-    this.relayHello = hello
-    this.#challenge = (await this.next(MessageTypes.Challenge)).nonce
-    return hello
+    return this.challenge
+  }
+
+  /** The AUTH answering the relay's CHALLENGE as `identity` (after {@link RawClient.hello}). */
+  authMessage(identity: Identity): Message {
+    const challenge = this.challenge
+    if (challenge === undefined) throw new Error('hello first')
+    const payload = authPayload(challenge.nonce, challenge.relayId, Roles.Client)
+    return {
+      type: MessageTypes.Auth,
+      publicKey: identity.userId,
+      signature: identity.sign(payload),
+    }
   }
 
   /** Answers the challenge as `identity` and waits for WELCOME. */
   async auth(identity: Identity): Promise<WelcomeMessage> {
-    if (this.#challenge === undefined || this.relayHello === undefined)
-      throw new Error('hello first')
-    const payload = authPayload(this.#challenge, this.relayHello.relayId, Roles.Client)
-    this.send({
-      type: MessageTypes.Auth,
-      publicKey: identity.userId,
-      signature: identity.sign(payload),
-    })
+    this.send(this.authMessage(identity))
     return this.next(MessageTypes.Welcome)
   }
 
@@ -276,7 +282,7 @@ export class RawClient {
   }
 }
 
-/** Reads documents from a relay as an unauthenticated client: one SUBSCRIBE, then close. */
+/** Reads documents from a relay as a throwaway identity: one SUBSCRIBE, then close. */
 export async function readDocs(url: string, docIds: DocId[]): Promise<Map<DocId, Y.Doc>> {
   const client = await RawClient.open(url)
   try {
