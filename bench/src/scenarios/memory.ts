@@ -5,6 +5,10 @@
  * `--expose-gc`): every figure is read after a forced full garbage
  * collection. Steps, per system, on one fresh server:
  *
+ * 0. warm-up: a small round of the same steps (a few connections, a few
+ *    documents of their own, loaded and left, the idle time passed), so
+ *    that code compiled on first use is part of the baseline instead of
+ *    being counted as memory kept after everyone left;
  * 1. start: baseline;
  * 2. idle connections (raw, each joined to one shared document, opened
  *    here): figures with them open; then they close;
@@ -41,6 +45,9 @@ const Sizes = {
 const IDLE_UNLOAD_MS = 500
 /** How long the peers get after the last client left, ms. */
 const PEER_IDLE_WAIT_MS = 500
+/** Connections and documents of the warm-up round (step 0). */
+const WARM_CONNECTIONS = 10
+const WARM_DOCS = 50
 
 /** What each system does with a document nobody uses any more. */
 const unloadPolicy: Record<SystemId, string> = {
@@ -147,6 +154,7 @@ async function measureSystem(
   started: Promise<ServerProcess>,
   ctx: BenchContext,
   docs: readonly SeedDoc[],
+  warmDocs: readonly SeedDoc[],
   idleDocId: string,
 ): Promise<SystemFigures> {
   const size = Sizes[ctx.size]
@@ -154,7 +162,14 @@ async function measureSystem(
   let server: ServerProcess | undefined
   try {
     server = await started
-    await sleep(200)
+    const warm: RawConnection[] = []
+    try {
+      await openConnections(system, server.url, idleDocId, WARM_CONNECTIONS, warm)
+    } finally {
+      await Promise.all(warm.map((c) => c.close()))
+    }
+    await (await loadDocs(system, server.url, warmDocs))()
+    await waitIdle(system, server)
     figures.start = await readMemory(server.pid)
     ctx.log(`  ${system}: started`)
     const idle: RawConnection[] = []
@@ -173,15 +188,7 @@ async function measureSystem(
     figures.withDocs = await readMemory(server.pid)
     ctx.log(`  ${system}: loaded`)
     await leave()
-    if (system === 'feedmesh') {
-      const deadline = performance.now() + 15_000
-      await sleep(IDLE_UNLOAD_MS)
-      while ((await relayDocsLoaded(server.url)) > 0 && performance.now() < deadline)
-        await sleep(200)
-      figures.relayDocsLoadedAfter = await relayDocsLoaded(server.url)
-    } else {
-      await sleep(PEER_IDLE_WAIT_MS)
-    }
+    figures.relayDocsLoadedAfter = await waitIdle(system, server)
     figures.afterLeaving = await readMemory(server.pid)
     return figures
   } catch (error) {
@@ -190,6 +197,22 @@ async function measureSystem(
   } finally {
     await server?.stop()
   }
+}
+
+/**
+ * Waits until the server let go of what its clients left (the relay: its
+ * idle unload, until `/healthz` shows no document loaded; the peers: a
+ * short wait); returns the relay's documents still loaded.
+ */
+async function waitIdle(system: SystemId, server: ServerProcess): Promise<number | undefined> {
+  if (system !== 'feedmesh') {
+    await sleep(PEER_IDLE_WAIT_MS)
+    return undefined
+  }
+  const deadline = performance.now() + 15_000
+  await sleep(IDLE_UNLOAD_MS)
+  while ((await relayDocsLoaded(server.url)) > 0 && performance.now() < deadline) await sleep(200)
+  return relayDocsLoaded(server.url)
 }
 
 const kib = (bytes: number) => (bytes / 1024).toFixed(2)
@@ -212,10 +235,12 @@ export const memory: Scenario = {
   async run(ctx: BenchContext): Promise<ScenarioResult> {
     const size = Sizes[ctx.size]
     ctx.log(`memory: generating ${size.docs} documents ...`)
-    const docs = makeSeedDocs(size.docs)
+    const seeded = makeSeedDocs(size.docs + WARM_DOCS)
+    const docs = seeded.slice(0, size.docs)
+    const warmDocs = seeded.slice(size.docs)
     const docBytes = Math.round(docs.reduce((n, d) => n + d.update.length, 0) / docs.length)
     const seedFile = path.join(ctx.tmp, 'memory-seed.bin')
-    writeSeedFile(seedFile, docs)
+    writeSeedFile(seedFile, seeded)
     const idleDocId = roomDocId(Identity.generate().userId, 'idle')
     const systems = ['feedmesh', 'y-websocket', 'hocuspocus'] as const
     // started together (an idle server costs nothing), measured one at a time
@@ -223,15 +248,15 @@ export const memory: Scenario = {
       startSystem(system, {
         tmp: ctx.tmp,
         probe: true,
-        flags: flagsOf(system, seedFile, docs.length),
-        ...(system === 'feedmesh' ? { seed: docs } : {}),
+        flags: flagsOf(system, seedFile, seeded.length),
+        ...(system === 'feedmesh' ? { seed: seeded } : {}),
       }),
     )
     for (const s of started) s.catch(() => {})
     const all: SystemFigures[] = []
     for (const [i, system] of systems.entries()) {
       ctx.log(`memory: ${system} ...`)
-      all.push(await measureSystem(system, started[i]!, ctx, docs, idleDocId))
+      all.push(await measureSystem(system, started[i]!, ctx, docs, warmDocs, idleDocId))
     }
     const perDoc = (f: SystemFigures) => perItem(f.beforeDocs, f.withDocs, f.docs)
     const perConn = (f: SystemFigures) => perItem(f.start, f.withConnections, f.connections)
@@ -324,6 +349,7 @@ export const memory: Scenario = {
       'Per document: growth from just before loading to all loaded, over the documents; per connection: growth from the start to all connections open, over the connections. External memory is ArrayBuffers and other memory outside the V8 heap; RSS includes allocator slack and (feedmesh) the SQLite page cache.',
       `Documents: the same ${size.docs} posts documents as the other scenarios (4 signed posts each, ~${docBytes} B of update). feedmesh loads them from its SQLite store when one authenticated connection subscribes to all in one SUBSCRIBE; Hocuspocus from onLoadDocument (the seed file, maxPendingDocuments raised to ${size.docs}) through one shared socket with a provider per document; y-websocket has no loading hook without a persistence adapter, so one socket per document pushes the document's update and closes, and the document stays in server memory.`,
       'Idle connections: raw connections from the benchmark process, each joined to one shared document: feedmesh HELLO/AUTH/SUBSCRIBE, y-websocket sync step 1/2, Hocuspocus Auth + sync step 1/2.',
+      `Before the baseline, every server went through a warm-up round (${WARM_CONNECTIONS} connections, ${WARM_DOCS} documents of their own, loaded and left): code compiled on first use is then in the baseline, not counted as memory kept.`,
       `Unloading: the relay ran with --idle-unload-ms ${IDLE_UNLOAD_MS}; its /healthz reported ${relay?.relayDocsLoadedAfter ?? 'n/a'} documents loaded at the end. @y/websocket-server without persistence never removes a document (with a persistence adapter it writes and drops it when its last connection closes); Hocuspocus unloads a document when its last connection closes (unloadImmediately, after any pending debounced store). The peers got ${PEER_IDLE_WAIT_MS} ms after the last client left.`,
     ]
     return {
