@@ -5,8 +5,9 @@
  */
 import { type CommentView, RecordLimits, threadDocId } from '@feedmesh/core'
 import { useFeedActions, useFeedClient } from '@feedmesh/react'
-import { type ReactNode, useId, useState } from 'react'
+import { type ReactNode, useState } from 'react'
 import { useAction } from '../useAction.js'
+import { EditTextForm } from './EditTextForm.js'
 import { ErrorText } from './ErrorText.js'
 import { RelativeTime } from './RelativeTime.js'
 import { UserLink } from './UserName.js'
@@ -23,13 +24,10 @@ export function CommentItem({ comment }: CommentItemProps): ReactNode {
   const { editComment, deleteComment, hide } = useFeedActions()
   const { busy, error, run } = useAction()
   const [draft, setDraft] = useState<string | null>(null)
-  const editId = useId()
   const own = comment.author === me
   const postOwner = comment.ref.post.author === me
 
-  const save = async () => {
-    const text = draft?.trim() ?? ''
-    if (text === '') return
+  const save = async (text: string) => {
     if (await run(() => editComment(comment.ref, text))) setDraft(null)
   }
   const hideIt = () =>
@@ -51,32 +49,16 @@ export function CommentItem({ comment }: CommentItemProps): ReactNode {
       {draft === null ? (
         <p className="comment-text">{comment.text}</p>
       ) : (
-        <form
-          className="stack"
-          onSubmit={(event) => {
-            event.preventDefault()
-            void save()
-          }}
-        >
-          <label className="visually-hidden" htmlFor={editId}>
-            Edit comment
-          </label>
-          <textarea
-            id={editId}
-            rows={2}
-            maxLength={RecordLimits.commentText}
-            value={draft}
-            onChange={(event) => setDraft(event.target.value)}
-          />
-          <div className="row">
-            <button type="submit" className="primary" disabled={busy || draft.trim() === ''}>
-              Save
-            </button>
-            <button type="button" onClick={() => setDraft(null)}>
-              Cancel
-            </button>
-          </div>
-        </form>
+        <EditTextForm
+          label="Edit comment"
+          draft={draft}
+          onDraft={setDraft}
+          onSave={(text) => void save(text)}
+          onCancel={() => setDraft(null)}
+          busy={busy}
+          maxLength={RecordLimits.commentText}
+          rows={2}
+        />
       )}
       <ErrorText error={error} />
       {draft === null && (own || postOwner) && (

@@ -3,13 +3,14 @@
  * time, text, the Like toggle, the comment count linking to the thread,
  * and for the user's own posts Edit (in place) and Delete.
  */
-import type { PostView } from '@feedmesh/core'
+import { type PostView, RecordLimits } from '@feedmesh/core'
 import { useFeedActions, useFeedClient, useProfile } from '@feedmesh/react'
 import { type ReactNode, useState } from 'react'
 import { profileHref, threadHref } from '../routes.js'
 import { useAction } from '../useAction.js'
 import { Avatar } from './Avatar.js'
 import { CommentIcon } from './CommentIcon.js'
+import { EditTextForm } from './EditTextForm.js'
 import { ErrorText } from './ErrorText.js'
 import { LikeButton } from './LikeButton.js'
 import { RelativeTime } from './RelativeTime.js'
@@ -32,10 +33,7 @@ export function PostCard({ post }: PostCardProps): ReactNode {
   const name = profile.name ?? fallbackName(post.author)
   const comments = post.comments === 1 ? '1 comment' : `${post.comments} comments`
 
-  const save = async () => {
-    if (draft === null) return
-    const text = draft.trim()
-    if (text === '') return
+  const save = async (text: string) => {
     if (await run(() => editPost(post.ref, text))) setDraft(null)
   }
 
@@ -56,32 +54,16 @@ export function PostCard({ post }: PostCardProps): ReactNode {
       {draft === null ? (
         <p className="post-text">{post.text}</p>
       ) : (
-        <form
-          className="stack"
-          onSubmit={(event) => {
-            event.preventDefault()
-            void save()
-          }}
-        >
-          <label className="visually-hidden" htmlFor={`edit-${post.ref.postId}`}>
-            Edit post
-          </label>
-          <textarea
-            id={`edit-${post.ref.postId}`}
-            value={draft}
-            maxLength={5000}
-            rows={3}
-            onChange={(event) => setDraft(event.target.value)}
-          />
-          <div className="row">
-            <button type="submit" className="primary" disabled={busy || draft.trim() === ''}>
-              Save
-            </button>
-            <button type="button" onClick={() => setDraft(null)}>
-              Cancel
-            </button>
-          </div>
-        </form>
+        <EditTextForm
+          label="Edit post"
+          draft={draft}
+          onDraft={setDraft}
+          onSave={(text) => void save(text)}
+          onCancel={() => setDraft(null)}
+          busy={busy}
+          maxLength={RecordLimits.postText}
+          rows={3}
+        />
       )}
       <ErrorText error={error} />
       <footer className="post-actions">
