@@ -68,7 +68,6 @@ export async function openFeedmesh(
     connection.onFrame?.(data)
   })
   const ready = new Promise<void>((resolve, reject) => {
-    let relayId: string | undefined
     handshake = (msg) => {
       switch (msg.type) {
         case MessageTypes.Challenge: {

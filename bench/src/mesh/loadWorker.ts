@@ -23,6 +23,9 @@ const send = (msg: FromWorker) => process.send?.(msg)
 
 const MARK = Buffer.from('ts:')
 
+/** Reader connections opened at once. */
+const connectBatch = 25
+
 /** The counters of the running phase. */
 interface PhaseState {
   phase: number
@@ -68,13 +71,21 @@ async function setup(msg: LoadSetup): Promise<void> {
   readers.length = 0
   writers.length = 0
   const empty = Y.encodeStateVector(new Y.Doc())
-  for (const job of msg.readers) {
-    const client = await WireClient.open(job.url)
-    client.onUpdate = (_docId, update) => onDelivery(update)
-    await client.subscribe(
-      job.docIds.map((docId) => ({ docId: docId as DocId, stateVector: empty })),
+  // readers connect a batch at a time (thousands of them, one by one, take seconds)
+  for (let start = 0; start < msg.readers.length; start += connectBatch) {
+    const batch = msg.readers.slice(start, start + connectBatch)
+    const opened = await Promise.allSettled(
+      batch.map(async (job) => {
+        const client = await WireClient.open(job.url)
+        readers.push(client)
+        client.onUpdate = (_docId, update) => onDelivery(update)
+        await client.subscribe(
+          job.docIds.map((docId) => ({ docId: docId as DocId, stateVector: empty })),
+        )
+      }),
     )
-    readers.push(client)
+    const failed = opened.find((o) => o.status === 'rejected')
+    if (failed !== undefined) throw (failed as PromiseRejectedResult).reason
   }
   for (const job of msg.writers) {
     const signer = new FastSigner()
