@@ -8,7 +8,7 @@
  * the update is committed to its SQLite store (`synchronous = FULL`).
  */
 import {
-  authPayload,
+  answerChallenge,
   type DocId,
   decodeMessage,
   encodeMessage,
@@ -20,7 +20,8 @@ import {
 } from '@feedmesh/core'
 import WebSocket from 'ws'
 import * as Y from 'yjs'
-import { bounded, type RawConnection } from './rawConnection.js'
+import { withTimeout } from '../clients/BenchClient.js'
+import type { RawConnection } from './rawConnection.js'
 import { AckWaiters, closeSocket } from './socketBase.js'
 
 const emptyStateVector = Y.encodeStateVector(new Y.Doc())
@@ -71,7 +72,6 @@ export async function openFeedmesh(
     handshake = (msg) => {
       switch (msg.type) {
         case MessageTypes.Challenge: {
-          const payload = authPayload(msg.nonce, msg.relayId, Roles.Client)
           const flight: Message[] = [
             {
               type: MessageTypes.Hello,
@@ -79,11 +79,7 @@ export async function openFeedmesh(
               role: Roles.Client,
               name: 'feedmesh-bench',
             },
-            {
-              type: MessageTypes.Auth,
-              publicKey: identity.userId,
-              signature: identity.sign(payload),
-            },
+            answerChallenge(msg, identity, Roles.Client),
             {
               type: MessageTypes.Subscribe,
               subscriptions: [{ docId: docId as DocId, stateVector: emptyStateVector }],
@@ -109,6 +105,6 @@ export async function openFeedmesh(
     }
     socket.once('close', () => reject(new Error('feedmesh: closed during the handshake')))
   })
-  await bounded(ready, 30_000, 'feedmesh handshake')
+  await withTimeout(ready, 30_000, 'feedmesh handshake')
   return connection
 }

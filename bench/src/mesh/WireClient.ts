@@ -9,7 +9,7 @@
  * update). Every wait is bounded.
  */
 import {
-  authPayload,
+  answerChallenge,
   type DocId,
   decodeMessage,
   encodeMessage,
@@ -57,18 +57,14 @@ export class WireClient {
       socket.once('open', () => resolve())
       socket.once('error', reject)
     })
-    const { nonce, relayId } = await client.#take(MessageTypes.Challenge)
+    const challenge = await client.#take(MessageTypes.Challenge)
     client.send({
       type: MessageTypes.Hello,
       version: PROTOCOL_VERSION,
       role: Roles.Client,
       name: 'feedmesh-bench',
     })
-    client.send({
-      type: MessageTypes.Auth,
-      publicKey: identity.userId,
-      signature: identity.sign(authPayload(nonce, relayId, Roles.Client)),
-    })
+    client.send(answerChallenge(challenge, identity, Roles.Client))
     await client.#take(MessageTypes.Welcome)
     return client
   }

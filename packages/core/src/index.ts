@@ -62,7 +62,12 @@ export {
 } from './guard.js'
 export { Identity, isUserId, publicKeyFromUserId, type UserId } from './Identity.js'
 export { checkPermission, type PermissionDenial, TypesByDocKind } from './permissions.js'
-export { AUTH_DOMAIN, authPayload } from './protocol/authPayload.js'
+export {
+  AUTH_DOMAIN,
+  answerChallenge,
+  authPayload,
+  type ChallengeSigner,
+} from './protocol/authPayload.js'
 export { type CloseCode, CloseCodes, closeCodeFor, shouldReconnect } from './protocol/closeCodes.js'
 export { decodeMessage } from './protocol/decodeMessage.js'
 export { encodeMessage } from './protocol/encodeMessage.js'

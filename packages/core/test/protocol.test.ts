@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { fromBase64url, toBase64url } from '../src/base64url.js'
 import { verify } from '../src/ed25519.js'
 import { Identity } from '../src/Identity.js'
-import { AUTH_DOMAIN, authPayload } from '../src/protocol/authPayload.js'
+import { AUTH_DOMAIN, answerChallenge, authPayload } from '../src/protocol/authPayload.js'
 import { CloseCodes, closeCodeFor, shouldReconnect } from '../src/protocol/closeCodes.js'
 import { decodeMessage } from '../src/protocol/decodeMessage.js'
 import { encodeMessage } from '../src/protocol/encodeMessage.js'
@@ -596,13 +596,7 @@ describe('wire protocol: auth payload', () => {
     const nonce = crypto.getRandomValues(new Uint8Array(32))
     const challenge = decodeMessage(encodeMessage(challengeOf({ nonce })))
     if (challenge.type !== MessageTypes.Challenge) throw new Error('not a challenge')
-    const auth = decodeMessage(
-      encodeMessage({
-        type: MessageTypes.Auth,
-        publicKey: client.userId,
-        signature: client.sign(authPayload(challenge.nonce, challenge.relayId, Roles.Client)),
-      }),
-    )
+    const auth = decodeMessage(encodeMessage(answerChallenge(challenge, client, Roles.Client)))
     if (auth.type !== MessageTypes.Auth) throw new Error('not an auth')
     expect(auth.publicKey).toBe(client.userId)
     const key = fromBase64url(auth.publicKey)!

@@ -22,7 +22,15 @@
 import * as encoding from 'lib0/encoding'
 import { fromBase64url } from '../base64url.js'
 import type { UserId } from '../Identity.js'
-import { KEY_BYTES, NONCE_BYTES, type Role, Roles } from './messages.js'
+import {
+  type AuthMessage,
+  type ChallengeMessage,
+  KEY_BYTES,
+  MessageTypes,
+  NONCE_BYTES,
+  type Role,
+  Roles,
+} from './messages.js'
 import { ProtocolError, ProtocolErrorCodes } from './ProtocolError.js'
 
 /** The domain string that opens every auth payload. */
@@ -52,4 +60,30 @@ export function authPayload(nonce: Uint8Array, relayId: UserId, role: Role): Uin
   encoding.writeUint8Array(e, nonce)
   encoding.writeUint8Array(e, key)
   return encoding.toUint8Array(e)
+}
+
+/** What answers a challenge: a key pair that signs (an `Identity`, a relay key). */
+export interface ChallengeSigner {
+  /** The public key, as a user id. */
+  readonly userId: UserId
+  /** Ed25519 signature of `message`. */
+  sign(message: Uint8Array): Uint8Array
+}
+
+/**
+ * The `AUTH` answering `challenge` as `signer` in `role`: its public key
+ * and its signature over {@link authPayload} of the challenge's nonce and
+ * challenger id. Every responder (client transport, peer link, test and
+ * benchmark clients) builds its `AUTH` here.
+ */
+export function answerChallenge(
+  challenge: Pick<ChallengeMessage, 'nonce' | 'relayId'>,
+  signer: ChallengeSigner,
+  role: Role,
+): AuthMessage {
+  return {
+    type: MessageTypes.Auth,
+    publicKey: signer.userId,
+    signature: signer.sign(authPayload(challenge.nonce, challenge.relayId, role)),
+  }
 }

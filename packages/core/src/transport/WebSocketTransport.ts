@@ -77,7 +77,7 @@
 import type { DocId } from '../docIds.js'
 import { ErrorCodes, FeedmeshError } from '../errors.js'
 import { Identity, type UserId } from '../Identity.js'
-import { authPayload } from '../protocol/authPayload.js'
+import { answerChallenge } from '../protocol/authPayload.js'
 import {
   type CloseCode,
   CloseCodes,
@@ -779,18 +779,13 @@ export class WebSocketTransport implements Transport {
     attempt.phase = Phases.Welcome
     this.#relayName = challenge.name
     this.#relayId = challenge.relayId
-    const identity = this.#authIdentity
     this.#send(attempt, {
       type: MessageTypes.Hello,
       version: PROTOCOL_VERSION,
       role: Roles.Client,
       name: this.#name,
     })
-    this.#send(attempt, {
-      type: MessageTypes.Auth,
-      publicKey: identity.userId,
-      signature: identity.sign(authPayload(challenge.nonce, challenge.relayId, Roles.Client)),
-    })
+    this.#send(attempt, answerChallenge(challenge, this.#authIdentity, Roles.Client))
     const queued = attempt.queue
     attempt.queue = []
     for (const request of queued) {

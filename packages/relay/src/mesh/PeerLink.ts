@@ -53,6 +53,7 @@
  */
 
 import {
+  answerChallenge,
   authPayload,
   type ChallengeMessage,
   type ChangesSinceMessage,
@@ -485,8 +486,7 @@ export class PeerLink implements LinkInfo {
       })
       this.#send(mine)
     }
-    const signature = identity.sign(authPayload(challenge.nonce, challenge.relayId, Roles.Relay))
-    this.#send({ type: MessageTypes.Auth, publicKey: identity.userId, signature })
+    this.#send(answerChallenge(challenge, identity, Roles.Relay))
   }
 
   async #onAuth(publicKey: UserId, signature: Uint8Array): Promise<void> {

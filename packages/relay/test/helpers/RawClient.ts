@@ -6,7 +6,7 @@
  * or ERROR); raw bytes can be sent for fuzzing. Every wait is bounded.
  */
 import {
-  authPayload,
+  answerChallenge,
   type ChallengeMessage,
   type DocId,
   decodeMessage,
@@ -195,12 +195,7 @@ export class RawClient {
   authMessage(identity: Identity): Message {
     const challenge = this.challenge
     if (challenge === undefined) throw new Error('hello first')
-    const payload = authPayload(challenge.nonce, challenge.relayId, Roles.Client)
-    return {
-      type: MessageTypes.Auth,
-      publicKey: identity.userId,
-      signature: identity.sign(payload),
-    }
+    return answerChallenge(challenge, identity, Roles.Client)
   }
 
   /** Answers the challenge as `identity` and waits for WELCOME. */
