@@ -5,16 +5,14 @@
  * server, and Hocuspocus with its defaults and with the documented fix for
  * a client that opens many documents over one socket.
  */
-import fs from 'node:fs'
-import path from 'node:path'
-import { SqliteStore } from '@feedmesh/relay'
 import type { ClientFactory, WriterFactory } from './clients/BenchClient.js'
 import { feedmeshClient, feedmeshWriter } from './clients/feedmeshClient.js'
 import { hocuspocusClient, hocuspocusWriter } from './clients/hocuspocusClient.js'
 import { yWebsocketClient, yWebsocketWriter } from './clients/yWebsocketClient.js'
+import { startSystem } from './load/startSystem.js'
 import type { BenchSize } from './scenario.js'
 import type { SeedDoc } from './seedData.js'
-import { portUrl, relayUrl, rootDir, type ServerProcess, spawnServer } from './spawnServer.js'
+import type { ServerProcess } from './spawnServer.js'
 
 /** What a system's server starts from. */
 export interface SeedInput {
@@ -43,22 +41,16 @@ export interface System {
 /** Hocuspocus's default `maxPendingDocuments`. */
 export const HOCUSPOCUS_MAX_PENDING_DEFAULT = 100
 
-const tsxServer =
-  (file: string, extra: string[] = []) =>
-  ({ seedFile }: SeedInput) =>
-    spawnServer(['--import', 'tsx', `src/servers/${file}`, '--seed', seedFile, ...extra], portUrl)
+/** A peer's server script, started with the seed file and `extra` flags. */
+const peerServer =
+  (system: 'y-websocket' | 'hocuspocus', extra: string[] = []) =>
+  ({ seedFile, tmp }: SeedInput) =>
+    startSystem(system, { tmp, flags: ['--seed', seedFile, ...extra] })
 
 /** feedmesh: a relay process on a SQLite store the seed was appended to. */
 export const feedmeshSystem: System = {
   name: 'feedmesh',
-  async start({ docs, tmp }) {
-    const data = fs.mkdtempSync(path.join(tmp, 'relay-'))
-    const store = await SqliteStore.open(data)
-    for (const { docId, update } of docs) await store.append(docId, update)
-    await store.close()
-    const cli = path.join(rootDir, 'packages/relay/dist/cli.js')
-    return spawnServer([cli, '--host', '127.0.0.1', '--port', '0', '--data', data], relayUrl)
-  },
+  start: ({ docs, tmp }) => startSystem('feedmesh', { tmp, seed: docs }),
   client: feedmeshClient,
   writer: feedmeshWriter,
 }
@@ -66,7 +58,7 @@ export const feedmeshSystem: System = {
 /** The stock y-websocket server, seeded in memory. */
 export const yWebsocketSystem: System = {
   name: 'y-websocket',
-  start: tsxServer('yWebsocketServer.ts'),
+  start: peerServer('y-websocket'),
   client: yWebsocketClient,
   writer: yWebsocketWriter,
 }
@@ -75,7 +67,7 @@ export const yWebsocketSystem: System = {
 export function hocuspocusDefaults(size: BenchSize): System {
   return {
     name: 'Hocuspocus (defaults)',
-    start: tsxServer('hocuspocusServer.ts'),
+    start: peerServer('hocuspocus'),
     client: hocuspocusClient,
     writer: hocuspocusWriter,
     syncTimeoutMs: size === 'smoke' ? 5_000 : 10_000,
@@ -86,7 +78,7 @@ export function hocuspocusDefaults(size: BenchSize): System {
 export function hocuspocusMaxPending(docCount: number): System {
   return {
     name: `Hocuspocus (maxPendingDocuments ${docCount})`,
-    start: tsxServer('hocuspocusServer.ts', ['--max-pending', String(docCount)]),
+    start: peerServer('hocuspocus', ['--max-pending', String(docCount)]),
     client: hocuspocusClient,
     writer: hocuspocusWriter,
   }

@@ -13,7 +13,8 @@
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import * as Y from 'yjs'
-import { bounded, type RawConnection } from './rawConnection.js'
+import { withTimeout } from '../clients/BenchClient.js'
+import type { RawConnection } from './rawConnection.js'
 import { AckWaiters, closeSocket, openSocket } from './socketBase.js'
 
 /** Hocuspocus message types used here. */
@@ -97,6 +98,6 @@ export async function openHocuspocus(url: string, docId: string): Promise<RawCon
     }),
   )
   socket.send(syncFrame(docId, syncStep1, Y.encodeStateVector(emptyDoc)))
-  await bounded(synced, 30_000, 'Hocuspocus handshake')
+  await withTimeout(synced, 30_000, 'Hocuspocus handshake')
   return connection
 }

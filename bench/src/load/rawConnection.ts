@@ -35,12 +35,3 @@ export interface RawConnection {
   /** Closes the socket (bounded wait). */
   close(): Promise<void>
 }
-
-/** Rejects after `ms` with `what`, unless `promise` settles first. */
-export function bounded<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: timed out after ${ms} ms`)), ms)
-  })
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
-}

@@ -4,13 +4,13 @@
  * closes.
  */
 import WebSocket from 'ws'
-import { bounded } from './rawConnection.js'
+import { withTimeout } from '../clients/BenchClient.js'
 
 /** Opens a WebSocket to `url` (nodebuffer frames, no compression); resolves once open. */
 export async function openSocket(url: string, timeoutMs = 15_000): Promise<WebSocket> {
   const socket = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: timeoutMs })
   socket.binaryType = 'nodebuffer'
-  await bounded(
+  await withTimeout(
     new Promise<void>((resolve, reject) => {
       socket.once('open', () => resolve())
       socket.once('error', reject)

@@ -8,8 +8,9 @@
 import { type ChildProcess, fork } from 'node:child_process'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { withTimeout } from '../clients/BenchClient.js'
 import { benchDir } from '../spawnServer.js'
-import { bounded, type SystemId } from './rawConnection.js'
+import type { SystemId } from './rawConnection.js'
 import type { RunTally, SubscriberAnswer, SubscriberRequest } from './subscriberMessages.js'
 
 const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'subscriberProcess.ts')
@@ -86,7 +87,7 @@ class Child {
       this.#waiting.set(id, { resolve, reject })
     })
     this.#process.send({ ...request, id })
-    return bounded(answered, timeoutMs, `subscriber ${request.kind}`)
+    return withTimeout(answered, timeoutMs, `subscriber ${request.kind}`)
   }
 
   kill(): void {

@@ -10,7 +10,8 @@
  */
 import * as encoding from 'lib0/encoding'
 import * as Y from 'yjs'
-import { bounded, type RawConnection } from './rawConnection.js'
+import { withTimeout } from '../clients/BenchClient.js'
+import type { RawConnection } from './rawConnection.js'
 import { AckWaiters, closeSocket, openSocket } from './socketBase.js'
 
 const messageSync = 0
@@ -66,6 +67,6 @@ export async function openYWebsocket(url: string, docId: string): Promise<RawCon
     socket.once('close', () => reject(new Error('y-websocket: closed during the handshake')))
   })
   socket.send(step1)
-  await bounded(synced, 30_000, 'y-websocket handshake')
+  await withTimeout(synced, 30_000, 'y-websocket handshake')
   return connection
 }

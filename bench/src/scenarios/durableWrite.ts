@@ -25,6 +25,7 @@ import {
   plainUpdates,
   type UpdateMaker,
 } from '../load/updateMakers.js'
+import { unlimitedRates } from '../mesh/relayProcess.js'
 import type { BenchContext, Chart, Scenario, ScenarioResult, Table } from '../scenario.js'
 import type { ServerProcess } from '../spawnServer.js'
 import { formatSpread, type Spread, spread } from '../stats.js'
@@ -34,9 +35,6 @@ const Writes = { smoke: 50, quick: 1000, full: 1000 } as const
 /** Writes in flight in the second phase. */
 const IN_FLIGHT = 16
 /** The relay's per-connection and per-user rate limits, lifted: they guard against abuse, not for durability. */
-const noRateLimits = ['--conn-rate', '--conn-burst', '--user-rate', '--user-burst'].flatMap(
-  (flag) => [flag, '1000000'],
-)
 
 /** One configuration measured. */
 interface Config {
@@ -53,7 +51,7 @@ const configs: Config[] = [
   {
     name: 'feedmesh',
     system: 'feedmesh',
-    flags: () => noRateLimits,
+    flags: () => unlimitedRates,
     ack: 'ACK: committed to SQLite (synchronous FULL, group commit)',
     stores: false,
   },
