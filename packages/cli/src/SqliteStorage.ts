@@ -41,6 +41,26 @@ export interface SqliteStorageOptions {
   busyTimeoutMs?: number
 }
 
+/**
+ * Sets `journal_mode = WAL`, retrying until `deadline` while another process
+ * holds the file. Two processes creating the same store at once race on this
+ * switch out of the rollback journal, and SQLite answers `SQLITE_BUSY` at
+ * once there (its busy handler is not called, to avoid a deadlock), so the
+ * busy timeout alone does not cover it.
+ */
+function switchToWal(db: Database.Database, deadline: number): unknown {
+  const pause = new Int32Array(new SharedArrayBuffer(4))
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return db.pragma('journal_mode = WAL', { simple: true })
+    } catch (error) {
+      const busy = error instanceof Database.SqliteError && error.code.startsWith('SQLITE_BUSY')
+      if (!busy || Date.now() >= deadline) throw error
+      Atomics.wait(pause, 0, 0, Math.min(2 ** attempt, 50))
+    }
+  }
+}
+
 /** The file name of the store inside a data directory. */
 export const STORE_FILE = 'feedmesh.sqlite'
 
@@ -133,7 +153,7 @@ export class SqliteStorage implements StorageAdapter {
       fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
       db = new Database(file, { timeout: busy })
       db.pragma(`busy_timeout = ${busy}`)
-      const mode = db.pragma('journal_mode = WAL', { simple: true })
+      const mode = switchToWal(db, Date.now() + busy)
       if (mode !== 'wal') throw new Error(`cannot use WAL mode (got ${String(mode)})`)
       db.pragma('synchronous = FULL')
       db.exec(schema)

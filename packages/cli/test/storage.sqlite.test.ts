@@ -1,7 +1,9 @@
 /** SqliteStorage passes the core storage contract; a restart reopens the same file. */
+import { execFile } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { promisify } from 'node:util'
 import { afterAll, describe, expect, it } from 'vitest'
 import { storageContract } from '../../core/test/storageContract.js'
 import { SqliteStorage } from '../src/SqliteStorage.js'
@@ -42,6 +44,35 @@ describe('SqliteStorage: two handles on one file (two processes on one --data)',
     } finally {
       await a.close()
       await b.close()
+    }
+  })
+
+  it('three processes creating the same store at once all open it (none sees "database is locked")', async () => {
+    // The switch to WAL of a fresh file answers SQLITE_BUSY at once to all but
+    // one process, without waiting for the busy timeout; about one round in
+    // ten failed before open() retried it.
+    const rounds = 12
+    const stores = Array.from({ length: rounds }, () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'feedmesh-cli-store-'))
+      dirs.push(dir)
+      return dir
+    })
+    const start = Date.now() + 1500
+    const fixture = path.join(import.meta.dirname, 'fixtures/createStores.ts')
+    const children = Array.from({ length: 3 }, () =>
+      promisify(execFile)(
+        process.execPath,
+        ['--import', 'tsx', fixture, String(start), '100', ...stores],
+        { timeout: 30_000 },
+      ),
+    )
+    const lines = (await Promise.all(children)).flatMap((r) => r.stdout.trim().split('\n'))
+    expect(lines.filter((line) => line !== 'ok')).toEqual([])
+    expect(lines).toHaveLength(3 * rounds)
+    for (const dir of stores) {
+      const store = SqliteStorage.open(dir)
+      expect((await store.outbox()).length).toBe(3)
+      await store.close()
     }
   })
 
