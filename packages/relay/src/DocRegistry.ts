@@ -168,8 +168,8 @@ export class DocRegistry {
 
   /**
    * Unloads every document idle for longer than the idle time and without
-   * subscribers, and turns cold every other idle document not written for
-   * that long.
+   * subscribers, turns cold every other idle document not written for that
+   * long, and forgets subscription sets past their own idle time.
    */
   sweep(now = performance.now()): void {
     let changed = false
@@ -184,6 +184,7 @@ export class DocRegistry {
       changed = true
     }
     if (changed) this.#onCountChange(this.#loaded.size, this.#hot)
+    this.sets.sweep(now)
   }
 
   /** Resolves once every write applied so far in any loaded document has settled. */

@@ -36,6 +36,7 @@ interface CliFlag {
         key:
           | 'port'
           | 'idleUnloadMs'
+          | 'subscriptionSetIdleMs'
           | 'helloTimeoutMs'
           | 'drainTimeoutMs'
           | 'compactAfter'
@@ -160,6 +161,13 @@ export const CliFlags: readonly CliFlag[] = [
     value: 'MS',
     help: `unload documents unused this long (default ${DefaultRelayOptions.idleUnloadMs})`,
     target: { kind: 'number', key: 'idleUnloadMs' },
+  },
+  {
+    flag: 'subscription-set-idle-ms',
+    env: 'FEEDMESH_SUBSCRIPTION_SET_IDLE_MS',
+    value: 'MS',
+    help: `forget subscription sets (resume points) nobody named this long (default ${DefaultRelayOptions.subscriptionSetIdleMs})`,
+    target: { kind: 'number', key: 'subscriptionSetIdleMs' },
   },
   {
     flag: 'hello-timeout-ms',

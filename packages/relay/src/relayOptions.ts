@@ -57,6 +57,11 @@ export interface RelayOptions {
   limits?: Partial<RelayLimits>
   /** How long a document stays loaded with no subscriber and no work. Default 60 000 ms. */
   idleUnloadMs?: number
+  /**
+   * How long the relay remembers a subscription set nobody named (a client
+   * resuming after that re-sends its list once). Default 3 600 000 ms.
+   */
+  subscriptionSetIdleMs?: number
   /** How long a connection may stay unauthenticated (no `HELLO` and valid `AUTH`). Default 10 000 ms. */
   helloTimeoutMs?: number
   /** How long `close()` waits for pending writes before closing anyway. Default 10 000 ms. */
@@ -122,6 +127,7 @@ export const DefaultRelayOptions = {
   port: 0,
   name: 'feedmesh-relay',
   idleUnloadMs: 60_000,
+  subscriptionSetIdleMs: 3_600_000,
   helloTimeoutMs: 10_000,
   drainTimeoutMs: 10_000,
   idleTimeoutMs: 60_000,

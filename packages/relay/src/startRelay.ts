@@ -76,6 +76,10 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   if (!Number.isFinite(idleTimeoutMs) || idleTimeoutMs < 0) {
     throw new RangeError(`idleTimeoutMs must be 0 or a positive number, got ${idleTimeoutMs}`)
   }
+  const setIdleMs = options.subscriptionSetIdleMs ?? DefaultRelayOptions.subscriptionSetIdleMs
+  if (!Number.isFinite(setIdleMs) || setIdleMs <= 0) {
+    throw new RangeError(`subscriptionSetIdleMs must be a positive number, got ${setIdleMs}`)
+  }
   const logger = options.logger ?? createLogger(name)
   const identity = loadRelayKey(options.data)
   const app = options.app === undefined ? undefined : new StaticFiles(options.app)
@@ -94,6 +98,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
       metrics.documentsHot.set(hot)
     },
     onMaterialize: () => metrics.documentsMaterialized.inc(),
+    sets: { idleMs: setIdleMs },
   })
   let mesh: Mesh | undefined
   const pipeline = new UpdatePipeline({

@@ -4,7 +4,8 @@
  * answered, with what changed; an unknown base (relay restarted, set
  * evicted) is `unknown-set` and the transport falls back to the whole
  * list; a set that does not hash to its id, names a bad document id or
- * exceeds the document limit is `bad-set`. The LRU bounds are unit-tested.
+ * exceeds the document limit is `bad-set`; a set nobody named for the idle
+ * time is forgotten. The LRU bounds are unit-tested.
  */
 import {
   type DocId,
@@ -215,6 +216,38 @@ describe('relay: subscription sets', () => {
     expect(client.inbox.filter((m) => m.type === MessageTypes.Synced)).toEqual([])
   })
 
+  it('forgets a set nobody named for --subscription-set-idle-ms: a later resume is unknown-set', async () => {
+    const relay = await spawnRelay({
+      args: ['--subscription-set-idle-ms', '1000', '--idle-unload-ms', '200'],
+    })
+    const ids = docIds.slice(0, 20)
+    const setId = subscriptionSetId(ids)
+    const first = await RawClient.open(relay.url)
+    const full = await answer(first, {
+      type: MessageTypes.SubscribeSet,
+      setId,
+      add: ids.map((docId) => ({ docId, stateVector: none })),
+      remove: [],
+    })
+    const byId: SubscribeSetMessage = {
+      type: MessageTypes.SubscribeSet,
+      setId,
+      base: setId,
+      add: [],
+      remove: [],
+      resume: { epoch: full.at(-1)!.epoch, seq: full.at(-1)!.seq },
+    }
+    // named again within the idle time each time, longer than it in all: still known
+    for (let i = 0; i < 4; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 400))
+      expect((await answer(await RawClient.open(relay.url), byId))[0]!.docs).toEqual([])
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1800))
+    const late = await RawClient.open(relay.url)
+    late.send(byId)
+    expect(await late.next(MessageTypes.Error)).toMatchObject({ code: 'unknown-set' })
+  })
+
   it('WebSocketTransport resumes 500 documents in one small frame, and falls back after a relay restart', async () => {
     const data = tempDir()
     let relay = await spawnRelay({ data })
@@ -321,5 +354,26 @@ describe('SubscriptionSets', () => {
     const tiny = new SubscriptionSets({ maxBytes: 100 })
     tiny.put(subscriptionSetId(big), big)
     expect(tiny.size).toBe(0)
+  })
+
+  it('forgets a set nobody named for its idle time, keeping the ones named since', () => {
+    const sets = new SubscriptionSets({ idleMs: 1000 })
+    const [a, b, c] = [ids(3, 'a'), ids(3, 'b'), ids(3, 'c')]
+    sets.put(subscriptionSetId(a), a, 0)
+    sets.put(subscriptionSetId(b), b, 100)
+    sets.put(subscriptionSetId(c), c, 200)
+    expect(sets.get(subscriptionSetId(a), 900)).toEqual(a) // named again: idle from 900
+    sets.sweep(1150)
+    expect(sets.size).toBe(2)
+    expect(sets.get(subscriptionSetId(b), 1150)).toBeUndefined()
+    sets.sweep(1199)
+    expect(sets.size).toBe(2)
+    sets.sweep(1200)
+    expect(sets.get(subscriptionSetId(c), 1200)).toBeUndefined()
+    expect(sets.size).toBe(1)
+    sets.sweep(1900)
+    expect(sets.size).toBe(0)
+    expect(sets.bytes).toBe(0)
+    expect(() => new SubscriptionSets({ idleMs: 0 })).toThrow(RangeError)
   })
 })
