@@ -24,6 +24,8 @@ import {
 import WebSocket from 'ws'
 
 const timeoutMs = 30_000
+/** How often an open connection pings the relay (its idle timeout is 60 s by default). */
+const keepaliveMs = 15_000
 
 /** One connection to a relay (see the module comment). */
 export class WireClient {
@@ -40,11 +42,25 @@ export class WireClient {
   readonly #inbox: Message[] = []
   #wake: (() => void) | undefined
   readonly #closed: Promise<void>
+  /** The close code once the socket closed (by either side), else undefined. */
+  closeCode: number | undefined
 
   private constructor(socket: WebSocket) {
     this.socket = socket
     socket.on('error', () => {})
-    this.#closed = new Promise((resolve) => socket.once('close', () => resolve()))
+    // keepalive like a real client: a relay closes connections silent for
+    // --idle-timeout-ms (4006), and a reader only ever receives
+    const keepalive = setInterval(() => {
+      if (socket.readyState === WebSocket.OPEN) socket.ping()
+    }, keepaliveMs)
+    keepalive.unref()
+    this.#closed = new Promise((resolve) =>
+      socket.once('close', (code: number) => {
+        clearInterval(keepalive)
+        this.closeCode = code
+        resolve()
+      }),
+    )
     socket.on('message', (data: Buffer) => this.#onFrame(new Uint8Array(data)))
   }
 

@@ -83,6 +83,10 @@ export interface PhaseResult {
   deliveries: number
   /** Write-to-receipt latency of every delivery, ms. */
   latenciesMs: number[]
+  /** Readers the relay closed so far (since the setup), e.g. as slow readers. */
+  readersClosed: number
+  /** The distinct close codes of those readers. */
+  closeCodes: number[]
 }
 
 /** Any message from a worker. */

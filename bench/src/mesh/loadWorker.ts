@@ -180,6 +180,10 @@ async function runPhase(msg: LoadPhase): Promise<PhaseResult> {
     deliveriesInWindow: state.deliveriesInWindow,
     deliveries: state.deliveries,
     latenciesMs: state.latenciesMs,
+    readersClosed: readers.filter((r) => r.closeCode !== undefined).length,
+    closeCodes: [
+      ...new Set(readers.flatMap((r) => (r.closeCode === undefined ? [] : [r.closeCode]))),
+    ],
   }
 }
 

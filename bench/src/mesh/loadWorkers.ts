@@ -140,6 +140,8 @@ export function startLoadWorkers(count: number): LoadWorkers {
         deliveriesInWindow: results.reduce((n, r) => n + r.deliveriesInWindow, 0),
         deliveries: results.reduce((n, r) => n + r.deliveries, 0),
         latenciesMs: results.flatMap((r) => r.latenciesMs),
+        readersClosed: results.reduce((n, r) => n + r.readersClosed, 0),
+        closeCodes: [...new Set(results.flatMap((r) => r.closeCodes))],
       }
     },
     close,

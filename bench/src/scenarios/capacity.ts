@@ -26,7 +26,7 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { threadDocId } from '@feedmesh/core'
+import { CloseCodes, threadDocId } from '@feedmesh/core'
 import { FastSigner } from '../mesh/FastSigner.js'
 import type { ConnectionJob, PaceMode, PhaseResult } from '../mesh/loadProtocol.js'
 import { PaceModes } from '../mesh/loadProtocol.js'
@@ -209,6 +209,10 @@ interface CapacitySample {
   loadCpuPct: number
   /** Writes refused or never answered (should stay 0). */
   refused: number
+  /** Readers the relays had closed by the end of the phase (cumulative over the shape's phases). */
+  readersClosed: number
+  /** Their close codes. */
+  closeCodes: number[]
 }
 
 /** The sorted-array percentile `p` (0..1). */
@@ -323,6 +327,8 @@ async function measure(
       (1000 * relayCpuMs.reduce((a, b) => a + b, 0)) / Math.max(1, result.deliveries),
     loadCpuPct: (100 * loadCpuMs.reduce((a, b) => a + b, 0)) / wallMs,
     refused: result.refused + result.unanswered,
+    readersClosed: result.readersClosed,
+    closeCodes: result.closeCodes,
   }
 }
 
@@ -461,6 +467,18 @@ function finding(shape: LoadShape, runs: readonly ShapeRun[]): string {
   return `${label} (measured): CPU per relay ${perRelayTrend} from ${p1.toFixed(0)} % with ${first.relays} relay to ${pN.toFixed(0)} % with ${last.relays} relays (${meaning}), while all relays together went from ${a1.toFixed(0)} % to ${aN.toFixed(0)} % of a core and relay CPU per 1,000 deliveries from ${at(first, (s) => s.cpuMsPerKDeliveries).toFixed(1)} to ${at(last, (s) => s.cpuMsPerKDeliveries).toFixed(1)} ms${shape.id === ShapeIds.ReadHeavy ? ': the readers and their fan-out are divided among the relays, while each relay still verifies and stores every write and serves its peer links' : ': every relay verifies and commits every write, so each added relay repeats that work'}.`
 }
 
+/** What the readers closed by a relay in this run were, for the notes. */
+function closedNote(byShape: readonly (readonly ShapeRun[])[]): string {
+  const samples = byShape.flatMap((runs) =>
+    runs.flatMap((r) => [...r.samples[PaceModes.Rate], ...r.samples[PaceModes.Window]]),
+  )
+  const closed = Math.max(0, ...samples.map((s) => s.readersClosed))
+  const codes = [...new Set(samples.flatMap((s) => s.closeCodes))].sort((a, b) => a - b)
+  return closed === 0
+    ? 'In this run no reader was closed.'
+    : `In this run up to ${closed} readers were closed in one configuration, with close code(s) ${codes.join(', ')}.`
+}
+
 /** The table of one shape. */
 function shapeTable(shape: LoadShape, runs: readonly ShapeRun[]): Table {
   const offered = shape.writers * shape.ratePerWriter
@@ -494,6 +512,7 @@ function shapeTable(shape: LoadShape, runs: readonly ShapeRun[]): Table {
       ),
       formatSpread(of(c, pace, (s) => s.loadCpuPct)),
       String(c.samples[pace].reduce((n, s) => n + s.refused, 0)),
+      String(Math.max(0, ...c.samples[pace].map((s) => s.readersClosed))),
     ]),
   )
   const perDoc = runs[0]?.readersPerDoc.toFixed(0) ?? '?'
@@ -515,6 +534,7 @@ function shapeTable(shape: LoadShape, runs: readonly ShapeRun[]): Table {
       'relay CPU ms / 1k deliveries',
       'load generator CPU %',
       'writes lost',
+      'readers closed by a relay',
     ],
     rows,
   }
@@ -598,6 +618,7 @@ function report(
     `Write-heavy: fixed rate ${write.shape.writers} writers at ${write.shape.ratePerWriter} writes/s each (${writeOffered} writes/s offered); closed loop: each writer keeps ${write.shape.window} writes unacknowledged, so the rate follows what the relays acknowledge; ${write.shape.durationMs} ms of writing, ${write.shape.drainMs} ms drain, ${Math.min(ctx.repetitions, write.shape.maxRepetitions)} repetition(s) after ${write.shape.warmups} warm-up. Read-heavy: fixed rate only, ${read.shape.writers} writers at ${read.shape.ratePerWriter} writes/s each; ${read.shape.durationMs} ms of writing, ${read.shape.drainMs} ms drain, ${Math.min(ctx.repetitions, read.shape.maxRepetitions)} repetition(s) after ${read.shape.warmups} warm-up. Deliveries/s counts deliveries received while writing; delivered % counts all (window and drain) against acknowledged writes times readers per document.`,
     `1-minute load average of the machine: ${loadAverage[0].toFixed(1)} when the scenario started, ${loadAverage[1].toFixed(1)} when it ended (other work on the machine takes CPU from the relays: their CPU % is what they got, not what they could use).`,
     'Writes lost = refused or still unanswered 10 s after the writing window (expected 0); after each phase every write is answered before the next starts.',
+    `Readers closed by a relay = reader connections closed by their relay since they connected, counted at the end of the row's phases (cumulative, so the closed-loop row includes the fixed-rate phases before it). A relay closes a reader with ${CloseCodes.TryAgainLater} (try again later) when more than --max-buffered-bytes wait for it: a reader that cannot keep up is cut off instead of making the relay buffer without bound; its writes are stored and it catches up on reconnect (these raw readers do not reconnect, so their deliveries stop). ${closedNote(byShape)}`,
     'Relay CPU from /proc/<pid>/stat (10 ms ticks) over the phase (writing and drain), as % of one core; load generators likewise. Rate limits lifted (--conn-rate, --user-rate) since every client comes from one host.',
   ]
   return {
