@@ -3,7 +3,8 @@
  * file set of one size: `latest-<size>.json` (the machine, Node, the peers'
  * versions and, per scenario, its tables, notes, charts and raw data),
  * `latest-<size>.md` (a section per scenario: tables, notes, charts) and
- * one SVG per chart under `charts/`. A run of some scenarios only
+ * one SVG per chart under `charts/` (`charts-<size>/` for the sizes other
+ * than quick). A run of some scenarios only
  * (`BENCH_ONLY`) merges into the existing file set, replacing just those.
  */
 import fs from 'node:fs'
@@ -129,9 +130,19 @@ function markdown(results: ResultsFile): string {
     if (s.error !== undefined) out.push(`Failed: ${s.error}`, '')
     for (const table of s.tables) out.push(`**${table.title}**`, '', markdownTable(table), '')
     if (s.notes.length > 0) out.push(...s.notes.map((n) => `- ${n}`), '')
-    for (const chart of s.charts) out.push(`![${chart.title}](charts/${chart.file}.svg)`, '')
+    const dir = chartsDir(info.size)
+    for (const chart of s.charts) out.push(`![${chart.title}](${dir}/${chart.file}.svg)`, '')
   }
   return out.join('\n')
+}
+
+/**
+ * The folder of a run size's charts beside its results: `charts` for the
+ * quick size the README shows, `charts-<size>` for the others, so a full
+ * run does not replace the README's charts.
+ */
+function chartsDir(size: BenchSize): string {
+  return size === 'quick' ? 'charts' : `charts-${size}`
 }
 
 /** Reads a results file written before, or nothing. */
@@ -159,7 +170,7 @@ export function writeResults(
 ): string[] {
   const json = path.join(dir, `latest-${info.size}.json`)
   const md = path.join(dir, `latest-${info.size}.md`)
-  const charts = path.join(dir, 'charts')
+  const charts = path.join(dir, chartsDir(info.size))
   fs.mkdirSync(charts, { recursive: true })
   const kept = merge ? (readResults(json)?.scenarios ?? []) : []
   const ran = new Set(reports.map((r) => r.id))
