@@ -149,11 +149,16 @@ export class ClientSession implements Subscriber {
   #logger: Logger | undefined
   readonly #bucket: TokenBucket
   readonly #subscribed = new Set<DocId>()
-  /** Documents whose `SYNCED` answer is being prepared, with how many answers each is in. */
-  readonly #syncing = new Map<DocId, number>()
+  /**
+   * Documents whose `SYNCED` answer is being prepared, with how many answers
+   * each is in; made when needed and dropped when empty (an idle connection
+   * holds no map).
+   */
+  #syncing: Map<DocId, number> | undefined
   /** Live frames held back until the `SYNCED` answer they follow is sent. */
   #held: Uint8Array[] = []
-  readonly #acks = new Map<DocId, number[]>()
+  /** Refs to acknowledge per document, made on the first and dropped on flush. */
+  #acks: Map<DocId, number[]> | undefined
   #ackTimer: NodeJS.Immediate | undefined
   /** The nonce of this connection's `CHALLENGE`. */
   readonly #nonce = challengeNonce()
@@ -162,7 +167,8 @@ export class ClientSession implements Subscriber {
   readonly #inbox: FrameInbox
   #inFlight = 0
   #roomForWrites: (() => void) | undefined
-  readonly #authTimer: NodeJS.Timeout
+  /** Until `AUTH` is accepted (or the connection closes). */
+  #authTimer: NodeJS.Timeout | undefined
   readonly #idleTimer: NodeJS.Timeout | undefined
   readonly #remote: string
   readonly #listeners: {
@@ -241,13 +247,13 @@ export class ClientSession implements Subscriber {
   deliverUpdate(update: OutgoingUpdate): void {
     const frame = update.frame(encodeUpdateFrame)
     this.#ctx.metrics.countUpdateOut(Endpoints.Feedmesh)
-    if (this.#syncing.has(update.docId)) this.#held.push(frame)
+    if (this.#syncing?.has(update.docId)) this.#held.push(frame)
     else this.#send(frame)
   }
 
   /** {@inheritDoc Subscriber.deliverAwareness} */
   deliverAwareness(docId: DocId, payload: Uint8Array): void {
-    if (this.#syncing.has(docId)) return // presence is soft state: the next one will do
+    if (this.#syncing?.has(docId)) return // presence is soft state: the next one will do
     this.#send(encodeMessage({ type: MessageTypes.Awareness, docId, payload }))
   }
 
@@ -405,6 +411,7 @@ export class ClientSession implements Subscriber {
       return
     }
     clearTimeout(this.#authTimer)
+    this.#authTimer = undefined
     this.userId = publicKey
     this.state = SessionStates.Authenticated
     this.#logger = undefined // the next line logged names the user
@@ -498,8 +505,9 @@ export class ClientSession implements Subscriber {
       wanted.set(docId, stateVector)
     }
     // subscribe first: any change committed from here on is forwarded (held until SYNCED)
+    const syncing = (this.#syncing ??= new Map())
     for (const docId of wanted.keys()) {
-      this.#syncing.set(docId, (this.#syncing.get(docId) ?? 0) + 1)
+      syncing.set(docId, (syncing.get(docId) ?? 0) + 1)
       registry.subscribe(docId, this)
     }
     try {
@@ -518,11 +526,12 @@ export class ClientSession implements Subscriber {
       for (const frame of packing.frames) this.#send(frame)
     } finally {
       for (const docId of wanted.keys()) {
-        const n = (this.#syncing.get(docId) ?? 1) - 1
-        if (n === 0) this.#syncing.delete(docId)
-        else this.#syncing.set(docId, n)
+        const n = (syncing.get(docId) ?? 1) - 1
+        if (n === 0) syncing.delete(docId)
+        else syncing.set(docId, n)
       }
-      if (this.#syncing.size === 0) {
+      if (syncing.size === 0) {
+        if (this.#syncing === syncing) this.#syncing = undefined
         const held = this.#held
         this.#held = []
         for (const frame of held) this.#send(frame)
@@ -660,8 +669,9 @@ export class ClientSession implements Subscriber {
   }
 
   #ack(docId: DocId, ref: number): void {
-    const refs = this.#acks.get(docId)
-    if (refs === undefined) this.#acks.set(docId, [ref])
+    const acks = (this.#acks ??= new Map())
+    const refs = acks.get(docId)
+    if (refs === undefined) acks.set(docId, [ref])
     else refs.push(ref)
     this.#ackTimer ??= setImmediate(() => this.#flushAcks())
   }
@@ -669,15 +679,17 @@ export class ClientSession implements Subscriber {
   #flushAcks(): void {
     if (this.#ackTimer !== undefined) clearImmediate(this.#ackTimer)
     this.#ackTimer = undefined
+    const acks = this.#acks
+    if (acks === undefined) return
+    this.#acks = undefined
     const { maxBatch } = this.#ctx.limits
-    for (const [docId, refs] of this.#acks) {
+    for (const [docId, refs] of acks) {
       for (let i = 0; i < refs.length; i += maxBatch) {
         this.#send(
           encodeMessage({ type: MessageTypes.Ack, docId, refs: refs.slice(i, i + maxBatch) }),
         )
       }
     }
-    this.#acks.clear()
   }
 
   #report(report: Report): void {
@@ -765,7 +777,7 @@ export class ClientSession implements Subscriber {
     clearTimeout(this.#authTimer)
     clearTimeout(this.#idleTimer)
     if (this.#ackTimer !== undefined) clearImmediate(this.#ackTimer)
-    this.#acks.clear()
+    this.#acks = undefined
     for (const docId of this.#subscribed) this.#ctx.registry.unsubscribe(docId, this)
     this.#subscribed.clear()
     this.#held = []
