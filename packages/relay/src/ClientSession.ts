@@ -505,7 +505,8 @@ export class ClientSession implements Subscriber {
       wanted.set(docId, stateVector)
     }
     // subscribe first: any change committed from here on is forwarded (held until SYNCED)
-    const syncing = (this.#syncing ??= new Map())
+    this.#syncing ??= new Map()
+    const syncing = this.#syncing
     for (const docId of wanted.keys()) {
       syncing.set(docId, (syncing.get(docId) ?? 0) + 1)
       registry.subscribe(docId, this)
@@ -669,7 +670,8 @@ export class ClientSession implements Subscriber {
   }
 
   #ack(docId: DocId, ref: number): void {
-    const acks = (this.#acks ??= new Map())
+    this.#acks ??= new Map()
+    const acks = this.#acks
     const refs = acks.get(docId)
     if (refs === undefined) acks.set(docId, [ref])
     else refs.push(ref)
