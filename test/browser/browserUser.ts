@@ -104,6 +104,8 @@ export class BrowserUser {
         viewport: { width: 1000, height: 800 },
         timeout: 30_000,
       })
+      // "Copy link" writes the clipboard and the test reads it back
+      await context.grantPermissions(['clipboard-read', 'clipboard-write'])
       const page = context.pages()[0] ?? (await context.newPage())
       page.setDefaultTimeout(DEFAULT_WAIT_MS)
       page.setDefaultNavigationTimeout(DEFAULT_WAIT_MS)

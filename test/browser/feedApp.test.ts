@@ -6,8 +6,8 @@
  * WebSocket) goes through a TCP proxy in front of relay 2, which the test
  * cuts for real to take him offline.
  *
- * In order, sharing the users: onboarding; Bob follows Alice and sees her
- * post, comments on it, Alice sees the comment; Bob offline posts and
+ * In order, sharing the users: onboarding; Alice copies her profile link,
+ * Bob opens it, follows Alice and sees her post, comments on it, Alice sees the comment; Bob offline posts and
  * comments, reloads the page with no server (service worker + IndexedDB),
  * comes back online and Alice sees his writes; Alice moves to relay 2 with
  * the relay picker and both chat in a room: same order on both sides,
@@ -132,11 +132,11 @@ function commentItem(user: BrowserUser, text: string) {
     .filter({ hasText: text })
 }
 
-/** Opens a user's profile with "Find a user (id or link)" on the feed. */
-async function findUser(user: BrowserUser, id: string, name: string): Promise<void> {
+/** Opens a user's profile with "Find a user (id or link)" on the feed, typing `input` (default: the id). */
+async function findUser(user: BrowserUser, id: string, name: string, input = id): Promise<void> {
   const { page } = user
   await user.nav('Feed')
-  await page.getByLabel('Find a user (id or link)', { exact: true }).fill(id)
+  await page.getByLabel('Find a user (id or link)', { exact: true }).fill(input)
   await page.getByRole('button', { name: 'Open', exact: true }).click()
   await page.waitForURL(`**/#/u/${id}`)
   await page
@@ -169,7 +169,13 @@ describe('feed app in the browser', () => {
     await alice!.waitStatus(/Saved/)
     await alice!.screenshot('feed')
 
-    await findUser(bob!, aliceId, 'Alice')
+    // Alice shares her profile with "Copy link"; Bob opens the link she sent
+    await alice!.nav('Profile')
+    await alice!.page.getByRole('button', { name: 'Copy link', exact: true }).click()
+    await alice!.page.getByText('Link copied', { exact: true }).waitFor()
+    const link = await alice!.page.evaluate(() => navigator.clipboard.readText())
+    expect(link).toBe(`${relay1.httpUrl}/#/u/${aliceId}`)
+    await findUser(bob!, aliceId, 'Alice', link)
     await bob!.page.getByText(aliceId).first().waitFor()
     await bob!.page.getByRole('button', { name: 'Follow', exact: true }).click()
     await bob!.page.getByRole('button', { name: 'Unfollow', exact: true }).waitFor()
