@@ -1,41 +1,21 @@
 /** "Find a user (id or link)": opens a profile from a user id or a shared app link. */
-import { type ReactNode, useId, useState } from 'react'
-import { navigate, profileHref, userIdFromInput } from '../routes.js'
-import { ErrorText } from './ErrorText.js'
+import type { ReactNode } from 'react'
+import { profileHref, userIdFromInput } from '../routes.js'
+import { GoToForm } from './GoToForm.js'
+
+function profileOf(text: string): string | null {
+  const userId = userIdFromInput(text)
+  return userId === null ? null : profileHref(userId)
+}
 
 /** The find-a-user form. */
 export function FindUser(): ReactNode {
-  const [text, setText] = useState('')
-  const [error, setError] = useState<string | null>(null)
-  const id = useId()
   return (
-    <form
-      className="find-user row"
-      onSubmit={(event) => {
-        event.preventDefault()
-        const userId = userIdFromInput(text)
-        if (userId === null) {
-          setError('That is not a user id or a profile link.')
-          return
-        }
-        setError(null)
-        setText('')
-        navigate(profileHref(userId))
-      }}
-    >
-      <label htmlFor={id}>Find a user (id or link)</label>
-      <div className="row grow">
-        <input
-          id={id}
-          type="text"
-          autoComplete="off"
-          spellCheck={false}
-          value={text}
-          onChange={(event) => setText(event.target.value)}
-        />
-        <button type="submit">Open</button>
-      </div>
-      <ErrorText error={error} />
-    </form>
+    <GoToForm
+      label="Find a user (id or link)"
+      button="Open"
+      hrefOf={profileOf}
+      invalid="That is not a user id or a profile link."
+    />
   )
 }

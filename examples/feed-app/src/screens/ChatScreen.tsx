@@ -8,10 +8,11 @@ import { RecordLimits, type UserId } from '@feedmesh/core'
 import { useFeedActions, useFeedClient, usePresence, useRoom } from '@feedmesh/react'
 import { type ReactNode, useEffect, useId, useMemo, useRef, useState } from 'react'
 import { ErrorText } from '../components/ErrorText.js'
+import { GoToForm } from '../components/GoToForm.js'
 import { RelativeTime } from '../components/RelativeTime.js'
 import { UserLink, useUserName } from '../components/UserName.js'
 import { publicRoom } from '../rooms.js'
-import { chatHref, navigate, roomPattern } from '../routes.js'
+import { chatHref, roomPattern } from '../routes.js'
 import { useAction } from '../useAction.js'
 
 /** How long after the last keystroke "is typing…" ends, ms. */
@@ -27,41 +28,10 @@ function TypingNotice({ userId }: { userId: UserId }): ReactNode {
   return <span>{useUserName(userId)} is typing…</span>
 }
 
-function JoinRoom({ current }: { current: string }): ReactNode {
-  const [name, setName] = useState('')
-  const [error, setError] = useState<string | null>(null)
-  const id = useId()
-  return (
-    <form
-      className="find-user row"
-      onSubmit={(event) => {
-        event.preventDefault()
-        const room = name.trim().toLowerCase()
-        if (!roomPattern.test(room)) {
-          setError('Room names use lowercase letters, digits and dashes.')
-          return
-        }
-        setError(null)
-        setName('')
-        if (room !== current) navigate(chatHref(room))
-      }}
-    >
-      <label htmlFor={id}>Room</label>
-      <div className="row grow">
-        <input
-          id={id}
-          type="text"
-          autoComplete="off"
-          spellCheck={false}
-          placeholder="e.g. general"
-          value={name}
-          onChange={(event) => setName(event.target.value)}
-        />
-        <button type="submit">Join</button>
-      </div>
-      <ErrorText error={error} />
-    </form>
-  )
+/** The route of the room named `text`, or null when it is no room name. */
+function roomOf(text: string): string | null {
+  const room = text.trim().toLowerCase()
+  return roomPattern.test(room) ? chatHref(room) : null
 }
 
 /** The chat screen. */
@@ -115,7 +85,13 @@ export function ChatScreen({ room }: ChatScreenProps): ReactNode {
           <span className="status-dot online" aria-hidden="true" /> {online} online
         </p>
       </div>
-      <JoinRoom current={room} />
+      <GoToForm
+        label="Room"
+        button="Join"
+        placeholder="e.g. general"
+        hrefOf={roomOf}
+        invalid="Room names use lowercase letters, digits and dashes."
+      />
       <div
         className="card chat-log"
         role="log"
