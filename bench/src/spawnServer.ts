@@ -41,8 +41,8 @@ function killPid(pid: number): void {
   }
 }
 
-/** CPU ms of a process from /proc (fields 14 and 15, in clock ticks of 10 ms). */
-function procCpuMs(pid: number): number {
+/** CPU ms of a process from /proc (fields 14 and 15, in clock ticks of 10 ms); NaN where unknown. */
+export function procCpuMs(pid: number): number {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')

@@ -9,7 +9,7 @@
  */
 import net from 'node:net'
 import path from 'node:path'
-import { loadRelayKey } from '@feedmesh/relay'
+import { loadRelayKey, type PeerHealth } from '@feedmesh/relay'
 import { rootDir, type ServerProcess, spawnServer } from '../spawnServer.js'
 
 /** Mesh tuning of the benchmarks: quick reconnects after a partition and periodic rounds every 2 s. */
@@ -34,28 +34,10 @@ export const unlimitedRates = [
   '1000000',
 ]
 
-/** The `/healthz` figures of one peer (see docs/mesh.md). */
-export interface PeerFigures {
-  publicKey: string | null
-  connected: boolean
-  lag: number
-  syncing: boolean
-  lastSyncAt: string | null
-  cursor: number
-  docsSynced: number
-  docsServed: number
-  docsUpdated: number
-  fullReconciliations: number
-  updatesIn: number
-  updatesOut: number
-  bytesIn: number
-  bytesOut: number
-}
-
 /** What a relay's `/healthz` says, as far as the benchmarks read it. */
 export interface RelayHealth {
   seq: number
-  peers?: PeerFigures[]
+  peers?: PeerHealth[]
 }
 
 /** How to start one relay. */

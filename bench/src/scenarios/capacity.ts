@@ -27,6 +27,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { CloseCodes, threadDocId } from '@feedmesh/core'
+import { percentile } from '../load/percentile.js'
 import { FastSigner } from '../mesh/FastSigner.js'
 import type { ConnectionJob, PaceMode, PhaseResult } from '../mesh/loadProtocol.js'
 import { PaceModes } from '../mesh/loadProtocol.js'
@@ -39,6 +40,7 @@ import {
   startBenchRelay,
 } from '../mesh/relayProcess.js'
 import type { BenchContext, Chart, Scenario, ScenarioResult, Table } from '../scenario.js'
+import { procCpuMs } from '../spawnServer.js'
 import { formatSpread, type Spread, spread } from '../stats.js'
 
 /** The load shapes of the scenario. */
@@ -215,23 +217,6 @@ interface CapacitySample {
   closeCodes: number[]
 }
 
-/** The sorted-array percentile `p` (0..1). */
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!
-}
-
-/** CPU ms of a process from /proc (10 ms ticks); NaN where unknown. */
-function cpuMsOf(pid: number): number {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return (Number(fields[11]) + Number(fields[12])) * 10
-  } catch {
-    return Number.NaN
-  }
-}
-
 /** Starts `count` relays in a full mesh (relay i dials every relay before it). */
 async function startMesh(ctx: BenchContext, count: number): Promise<BenchRelay[]> {
   const dirs = Array.from({ length: count }, (_, i) =>
@@ -301,7 +286,7 @@ async function measure(
   readersPerDoc: number,
 ): Promise<CapacitySample> {
   const relayCpu0 = relays.map((r) => r.process.cpuMs())
-  const loadCpu0 = load.pids.map(cpuMsOf)
+  const loadCpu0 = load.pids.map(procCpuMs)
   const t0 = performance.now()
   const result: PhaseResult = await load.phase({
     phase,
@@ -313,15 +298,14 @@ async function measure(
   })
   const wallMs = performance.now() - t0
   const relayCpuMs = relays.map((r, i) => r.process.cpuMs() - relayCpu0[i]!)
-  const loadCpuMs = load.pids.map((pid, i) => cpuMsOf(pid) - loadCpu0[i]!)
-  const sorted = [...result.latenciesMs].sort((a, b) => a - b)
+  const loadCpuMs = load.pids.map((pid, i) => procCpuMs(pid) - loadCpu0[i]!)
   const seconds = shape.durationMs / 1000
   return {
     writesPerS: result.ackedInWindow / seconds,
     deliveriesPerS: result.deliveriesInWindow / seconds,
     deliveredPct: (100 * result.deliveries) / Math.max(1, result.acked * readersPerDoc),
-    p50: percentile(sorted, 0.5),
-    p99: percentile(sorted, 0.99),
+    p50: percentile(result.latenciesMs, 50),
+    p99: percentile(result.latenciesMs, 99),
     relayCpuPct: relayCpuMs.map((ms) => (100 * ms) / wallMs),
     cpuMsPerKDeliveries:
       (1000 * relayCpuMs.reduce((a, b) => a + b, 0)) / Math.max(1, result.deliveries),
