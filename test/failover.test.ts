@@ -6,24 +6,12 @@
  * preferred relay once it restarts (repairing it with what it wrote
  * meanwhile). The sync status shows every transition.
  */
-import { MemoryStorage, type SyncStatus } from '@feedmesh/core'
+import { MemoryStorage } from '@feedmesh/core'
 import { afterAll, describe, expect, it } from 'vitest'
-import { openClient, until } from './helpers/clients.js'
+import { openClient, portOf, relaysSeen, until } from './helpers/clients.js'
 import { killAllRelays, spawnRelay, tempDir } from './helpers/spawnRelay.js'
 
 afterAll(killAllRelays)
-
-const portOf = (url: string): number => Number(new URL(url).port)
-
-/** The relays a status sequence went through, consecutive repeats collapsed (`-` = offline). */
-function relaysSeen(statuses: readonly SyncStatus[]): string[] {
-  const seen: string[] = []
-  for (const s of statuses) {
-    const where = s.online ? (s.relay ?? '?') : '-'
-    if (seen.at(-1) !== where) seen.push(where)
-  }
-  return seen
-}
 
 describe('two relays, not meshed', () => {
   it('fails over when the preferred relay dies, writes land on the next, and comes back when it restarts', async () => {

@@ -15,16 +15,9 @@
  * it, reach a fresh client on relay1, and relay1's peers report documents
  * updated), and W goes back to it. Seeded: `SEED=<n>` replays the burst.
  */
-import type {
-  CommentRef,
-  FeedClient,
-  LiveQuery,
-  PostRef,
-  SyncStatus,
-  ThreadView,
-} from '@feedmesh/core'
+import type { CommentRef, FeedClient, LiveQuery, PostRef, ThreadView } from '@feedmesh/core'
 import { afterAll, describe, expect, it } from 'vitest'
-import { openClient, until } from './helpers/clients.js'
+import { openClient, portOf, relaysSeen, until } from './helpers/clients.js'
 import {
   healthOf,
   meshTestFlags,
@@ -37,18 +30,6 @@ import { runs, seed, withSeed } from './helpers/seed.js'
 import { killAllRelays, spawnRelay, tempDir } from './helpers/spawnRelay.js'
 
 afterAll(killAllRelays)
-
-const portOf = (url: string): number => Number(new URL(url).port)
-
-/** The relays a status sequence went through, consecutive repeats collapsed (`-` = offline). */
-function relaysSeen(statuses: readonly SyncStatus[]): string[] {
-  const seen: string[] = []
-  for (const s of statuses) {
-    const where = s.online ? (s.relay ?? '?') : '-'
-    if (seen.at(-1) !== where) seen.push(where)
-  }
-  return seen
-}
 
 /** Ids a posts view shows. */
 const postIds = (q: LiveQuery<{ posts: { ref: PostRef }[] }>): string[] =>

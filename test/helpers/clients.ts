@@ -84,3 +84,16 @@ export async function until(cond: () => boolean, what: string, timeoutMs = 10_00
     await new Promise((r) => setTimeout(r, 10))
   }
 }
+
+/** The port of a relay URL. */
+export const portOf = (url: string): number => Number(new URL(url).port)
+
+/** The relays a status sequence went through, consecutive repeats collapsed (`-` = offline). */
+export function relaysSeen(statuses: readonly SyncStatus[]): string[] {
+  const seen: string[] = []
+  for (const s of statuses) {
+    const where = s.online ? (s.relay ?? '?') : '-'
+    if (seen.at(-1) !== where) seen.push(where)
+  }
+  return seen
+}
